@@ -1,0 +1,132 @@
+"""Load a YAML file into a pydantic model, mapping validation errors back to file and line.
+
+An administrator who mistypes a field must be told where: "rules.yaml:14: rules[2].action.unit: ...".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """One or more problems in a configuration file; str() lists them one per line."""
+
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _LineMap:
+    """Line numbers (1-based) of every mapping key and sequence item, by path."""
+
+    def __init__(self, root: yaml.Node | None):
+        self.lines: dict[tuple, int] = {}
+        if root is not None:
+            self._walk(root, ())
+
+    def _walk(self, node: yaml.Node, path: tuple) -> None:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = path + (key.value,)
+                self.lines[child] = key.start_mark.line + 1
+                self._walk(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._walk(item, path + (i,))
+
+    def line_for(self, path: tuple) -> int | None:
+        """The line of the deepest part of `path` that exists in the file."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+def format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _expected(err: dict) -> str:
+    kind = err.get("type", "")
+    msg = err.get("msg", "")
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; extra fields are not allowed)"
+    if kind == "missing":
+        return "required field is missing"
+    inp = err.get("input")
+    if inp is not None and not isinstance(inp, (dict, list)):
+        return f"{msg} (got {inp!r})"
+    return msg
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic adds tagged-union and function-validator names into the location; drop them.
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+
+
+def parse_yaml_model(text: str, model: type[M], file: str = "<string>", context: dict | None = None) -> M:
+    """Parse YAML text and validate it as `model`; raise ConfigError naming file, line and field."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigProblem(file, line, "", f"not valid YAML: {problem}")]) from None
+    if data is None:
+        data = {}
+    lines = _LineMap(root)
+    try:
+        result = model.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"])
+            problems.append(ConfigProblem(file, lines.line_for(loc), format_loc(loc), _expected(err)))
+        raise ConfigError(problems) from None
+    # Checks across fields (unknown references, cycles, duplicates) are reported the same way:
+    # a model may define semantic_problems() -> list of (location tuple, message).
+    check = getattr(result, "semantic_problems", None)
+    if check is not None:
+        found = [ConfigProblem(file, lines.line_for(tuple(loc)), format_loc(tuple(loc)), msg) for loc, msg in check()]
+        if found:
+            raise ConfigError(found)
+    return result
+
+
+def load_yaml_model(path: str | Path, model: type[M], context: dict | None = None) -> M:
+    """Read `path` and validate it as `model`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read file: {exc.strerror}")]) from None
+    return parse_yaml_model(text, model, file=str(path), context=context)
