@@ -1,0 +1,60 @@
+"""Shared fixtures: a migrated database on every backend under test, and the stand-ins.
+
+Storage tests take `db` (or `db_url`) and run once per backend: SQLite always, and PostgreSQL when
+ONEQUEUE_TEST_POSTGRES_URL is set (CI sets it; under CI a missing PostgreSQL is an error, never a skip).
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tickets.db import Database
+from tickets.migrate import upgrade
+
+PG_URL = os.environ.get("ONEQUEUE_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_configure(config):
+    if os.environ.get("CI") and not PG_URL:
+        raise pytest.UsageError(
+            "CI is set but ONEQUEUE_TEST_POSTGRES_URL is not: storage tests must run on PostgreSQL in CI"
+        )
+
+
+def _pg_url_with_schema(schema: str) -> str:
+    url = PG_URL
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """A database URL with an empty schema of its own: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'onequeue.db'}"
+        return
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(_pg_url_with_schema("public"))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_url_with_schema(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db(db_url):
+    """A migrated database."""
+    database = Database(db_url)
+    upgrade(database.engine)
+    yield database
+    database.dispose()

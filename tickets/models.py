@@ -1,0 +1,127 @@
+"""Tables of the one queue: tickets, their events (the audit trail), quarantine, cursors and counters."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tickets.db import Base, JsonDoc, UtcDateTime, utcnow
+
+# BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("channel", "source_ref"),
+        Index("ix_tickets_status_id", "status", "id"),
+        Index("ix_tickets_assigned_status", "assigned_unit", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    channel_kind: Mapped[str] = mapped_column(String(32))
+    source_ref: Mapped[str] = mapped_column(String(128))
+    source_status: Mapped[Optional[str]] = mapped_column(String(32))
+    source_updated_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    source_deadline: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(16), default="complaint")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    complainant_name: Mapped[Optional[str]] = mapped_column(String(100))
+    complainant_phone: Mapped[Optional[str]] = mapped_column(String(32))
+    business_name: Mapped[Optional[str]] = mapped_column(String(200))
+    business_code: Mapped[Optional[str]] = mapped_column(String(32))
+    business_address: Mapped[Optional[str]] = mapped_column(String(300))
+    event_address: Mapped[Optional[str]] = mapped_column(String(300))
+    area_code: Mapped[Optional[str]] = mapped_column(String(12))
+    town: Mapped[Optional[str]] = mapped_column(String(32))
+    station: Mapped[Optional[str]] = mapped_column(String(64))
+    amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))
+    category: Mapped[Optional[str]] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    assigned_unit: Mapped[Optional[str]] = mapped_column(String(64))
+    due_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    result_text: Mapped[Optional[str]] = mapped_column(Text)
+    duplicate_of: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    events: Mapped[list["TicketEvent"]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", lazy="selectin", viewonly=True
+    )
+
+
+class TicketEvent(Base):
+    """One change to a ticket: who, when, what, from which status to which."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[Optional[str]] = mapped_column(String(16))
+    to_status: Mapped[Optional[str]] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class QuarantinedRecord(Base):
+    """A source record that could not be made into a ticket, kept whole with the reason."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("channel", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    source_ref: Mapped[Optional[str]] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+
+
+class ChannelCursor(Base):
+    """Where a channel's pull stopped, and which worker holds the channel's poll right now."""
+
+    __tablename__ = "channel_cursors"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[Optional[str]] = mapped_column(Text)
+    lease_owner: Mapped[Optional[str]] = mapped_column(String(64))
+    lease_until: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    last_success_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    last_error_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Counter(Base):
+    """Named sequences, e.g. the monthly ticket number."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,52 @@
+"""The normalised ticket every connector produces, whatever its source looks like."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Kind = Literal["complaint", "report", "consultation", "help", "suggestion"]
+Priority = Literal["normal", "urgent", "very_urgent"]
+
+
+class IncomingTicket(BaseModel):
+    """A source record made into the ticket schema; `payload` keeps the record as received."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_ref: str = Field(min_length=1, max_length=128)
+    source_updated_at: datetime
+    received_at: datetime
+    kind: Kind = "complaint"
+    title: str = ""
+    text: str = ""
+    complainant_name: Optional[str] = None
+    complainant_phone: Optional[str] = None
+    business_name: Optional[str] = None
+    business_code: Optional[str] = None
+    business_address: Optional[str] = None
+    event_address: Optional[str] = None
+    area_code: Optional[str] = None
+    amount: Optional[Decimal] = None
+    priority: Priority = "normal"
+    source_status: Optional[str] = None
+    source_deadline: Optional[datetime] = None
+    withdrawn: bool = False
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("source_updated_at", "received_at", "source_deadline")
+    @classmethod
+    def _aware(cls, value: Optional[datetime]) -> Optional[datetime]:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("a timestamp needs its UTC offset")
+        return value
+
+
+class BadRecord(BaseModel):
+    """A record set aside: what it was, why, and its key if it had one."""
+
+    raw: Any
+    reason: str
+    source_ref: Optional[str] = None

@@ -1,0 +1,41 @@
+"""The ticket state machine of DESIGN.md: a transition not in the table is refused before anything changes."""
+from __future__ import annotations
+
+STATUSES = (
+    "new", "triage", "dispatched", "accepted", "in_progress", "resolved", "closed",
+    "returned", "rejected", "withdrawn", "duplicate",
+)
+
+# Re-dispatch (a reassignment) is a transition to "dispatched" from any working state.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"dispatched", "triage", "withdrawn", "duplicate", "rejected"}),
+    "triage": frozenset({"dispatched", "withdrawn", "duplicate", "rejected"}),
+    "dispatched": frozenset({"dispatched", "accepted", "returned", "withdrawn", "triage", "rejected"}),
+    "accepted": frozenset({"dispatched", "in_progress", "resolved", "returned", "withdrawn"}),
+    "in_progress": frozenset({"dispatched", "resolved", "withdrawn"}),
+    "resolved": frozenset({"closed", "in_progress"}),
+    "returned": frozenset({"dispatched", "triage", "rejected", "withdrawn"}),
+    "duplicate": frozenset({"new"}),
+    "rejected": frozenset(),
+    "withdrawn": frozenset(),
+    "closed": frozenset(),
+}
+
+OPEN_STATUSES = frozenset({"new", "triage", "dispatched", "accepted", "in_progress", "returned"})
+
+
+class TransitionError(Exception):
+    """A status change the state machine does not allow."""
+
+    def __init__(self, number: str, from_status: str, to_status: str):
+        allowed = ", ".join(sorted(TRANSITIONS.get(from_status, ()))) or "none (final state)"
+        super().__init__(
+            f"ticket {number} is {from_status}; it cannot become {to_status} (allowed from {from_status}: {allowed})"
+        )
+        self.from_status = from_status
+        self.to_status = to_status
+
+
+def check_transition(number: str, from_status: str, to_status: str) -> None:
+    if to_status not in TRANSITIONS.get(from_status, frozenset()):
+        raise TransitionError(number, from_status, to_status)
