@@ -1,0 +1,80 @@
+"""The connector plugin base: a pydantic config model and the capabilities pull, write_back and health."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Iterator, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+from tickets.schema import BadRecord, IncomingTicket
+
+
+class ConnectorConfig(BaseModel):
+    """Base of every kind's settings model: unknown settings are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class Batch:
+    """One page of a pull: good records, set-aside records, and the cursor to store with them."""
+
+    records: list[IncomingTicket]
+    bad: list[BadRecord]
+    cursor: Optional[str]
+    raw_count: int = 0
+
+
+@dataclass(frozen=True)
+class WriteBackRequest:
+    """An effect a source must learn about one of its records. `key` is stable per intended effect."""
+
+    source_ref: str
+    effect: Literal["accepted", "resolved", "returned"]
+    key: str
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WriteBackResult:
+    outcome: Literal["done", "already_done"]
+    detail: str = ""
+
+
+class SourceUnavailable(Exception):
+    """The source could not be reached or answered with a temporary error; try again later."""
+
+    def __init__(self, message: str, retry_after: Optional[float] = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class WriteBackRejected(Exception):
+    """The source refused the effect for good (e.g. a transition its state forbids)."""
+
+
+class Connector:
+    """Base of every connector kind. Subclasses set `kind` and `Config` and implement what they support."""
+
+    kind: ClassVar[str]
+    Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
+
+    def __init__(self, name: str, config: ConnectorConfig):
+        self.name = name
+        self.config = config
+
+    def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
+        """Yield batches from `cursor` on; each batch's cursor is stored in the transaction that stores it."""
+        raise NotImplementedError(f"connector kind {self.kind!r} does not pull")
+
+    def write_back(self, request: WriteBackRequest) -> WriteBackResult:
+        """Apply one effect at the source, idempotently under `request.key`."""
+        raise NotImplementedError(f"connector kind {self.kind!r} does not write back")
+
+    def health(self) -> dict[str, Any]:
+        return {}
+
+    def lag(self, cursor: Optional[str], now: datetime) -> Optional[float]:
+        """Seconds between now and the newest source change the cursor has passed, if the kind knows it."""
+        return None

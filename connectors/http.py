@@ -1,0 +1,81 @@
+"""HTTP to a source, with the retries every source needs: backoff with jitter, Retry-After, timeouts."""
+from __future__ import annotations
+
+import random
+import time
+from email.utils import parsedate_to_datetime
+from typing import Callable, Optional
+
+import requests
+import structlog
+
+from connectors.base import SourceUnavailable
+
+log = structlog.get_logger("connectors.http")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def retry_after_seconds(resp: requests.Response) -> Optional[float]:
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+class RetryingHttp:
+    """A requests session bound to a base URL that retries transient failures a bounded number of times."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 10.0,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.sleep = sleep
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, *, attempts: Optional[int] = None, **kw) -> requests.Response:
+        """Send; return the first non-transient answer, or raise SourceUnavailable when attempts run out."""
+        attempts = attempts or self.max_attempts
+        kw.setdefault("timeout", self.timeout)
+        url = self.base_url + path
+        last: str = ""
+        wait_hint: Optional[float] = None
+        for attempt in range(1, attempts + 1):
+            try:
+                resp = self.session.request(method, url, **kw)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = f"{type(exc).__name__}: {exc.__class__.__doc__ or ''}".strip()
+                wait_hint = None
+            else:
+                if resp.status_code not in RETRY_STATUSES:
+                    return resp
+                wait_hint = retry_after_seconds(resp)
+                last = f"HTTP {resp.status_code}"
+            if attempt == attempts:
+                break
+            delay = wait_hint if wait_hint is not None else min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+            if wait_hint is not None and wait_hint > self.max_retry_after:
+                break  # a long maintenance window: give up now, the scheduler comes back later
+            delay = delay if wait_hint is not None else delay * random.uniform(0.5, 1.0)
+            log.info("http_retry", method=method, path=path.split("?")[0], attempt=attempt, reason=last,
+                     delay=round(delay, 3))
+            self.sleep(delay)
+        raise SourceUnavailable(f"{method} {path.split('?')[0]}: {last} after {attempts} attempt(s)", wait_hint)

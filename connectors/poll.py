@@ -1,0 +1,84 @@
+"""The poll job: pull a channel batch by batch, each batch stored with its cursor in one transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import structlog
+from sqlalchemy.orm import Session
+
+from connectors.base import Connector
+from tickets import store
+from tickets.db import Database
+from tickets.store import IngestResult
+
+log = structlog.get_logger("connectors.poll")
+
+IngestHook = Callable[[Session, IngestResult], None]
+
+
+@dataclass
+class PollReport:
+    channel: str
+    skipped: bool = False
+    batches: int = 0
+    created: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    error: str | None = None
+    created_ids: list[int] = field(default_factory=list)
+
+
+class LeaseLost(Exception):
+    pass
+
+
+def poll_channel(
+    db: Database,
+    connector: Connector,
+    owner: str,
+    *,
+    max_batches: int = 100,
+    lease_seconds: float = 120.0,
+    hooks: Iterable[IngestHook] = (),
+) -> PollReport:
+    """Pull what is new. Only one worker polls a channel at a time; a crash repeats a batch, never skips one."""
+    name = connector.name
+    report = PollReport(name)
+    bound = log.bind(connector=name)
+    with db.transaction() as s:
+        lease = store.take_channel_lease(s, name, owner, lease_seconds)
+        cursor = lease.cursor if lease else None
+    if lease is None:
+        report.skipped = True
+        return report
+    try:
+        for batch in connector.pull(cursor):
+            with db.transaction() as s:
+                if not store.save_cursor(s, name, owner, batch.cursor, lease_seconds):
+                    raise LeaseLost(f"lease on channel {name} was taken over")
+                result = store.ingest(s, name, connector.kind, batch.records)
+                store.quarantine(s, name, batch.bad)
+                for hook in hooks:
+                    hook(s, result)
+            report.batches += 1
+            report.created += len(result.created)
+            report.updated += len(result.updated)
+            report.quarantined += len(batch.bad)
+            report.created_ids.extend(result.created)
+            for bad in batch.bad:
+                bound.warning("record_quarantined", source_ref=bad.source_ref, reason=bad.reason)
+            if report.batches >= max_batches:
+                break
+    except Exception as exc:  # the source, the network or the database: record it and come back next time
+        report.error = f"{type(exc).__name__}: {exc}"
+        bound.warning("poll_failed", error=report.error, batches=report.batches)
+        with db.transaction() as s:
+            store.release_channel_lease(s, name, owner, error=report.error)
+        return report
+    with db.transaction() as s:
+        store.release_channel_lease(s, name, owner)
+    if report.created or report.updated or report.quarantined:
+        bound.info("polled", batches=report.batches, created=report.created, updated=report.updated,
+                   quarantined=report.quarantined)
+    return report

@@ -1,0 +1,37 @@
+"""Connector kinds by name, imported only when a configured channel uses them.
+
+Third-party kinds join through the `onequeue.connectors` entry-point group.
+"""
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+from connectors.base import Connector
+
+KINDS: dict[str, str] = {
+    "12345": "connectors.workorders_12345:WorkOrder12345Connector",
+}
+
+
+def known_kinds() -> list[str]:
+    kinds = set(KINDS)
+    kinds.update(ep.name for ep in entry_points(group="onequeue.connectors"))
+    return sorted(kinds)
+
+
+def connector_class(kind: str) -> type[Connector]:
+    target = KINDS.get(kind)
+    if target is None:
+        for ep in entry_points(group="onequeue.connectors"):
+            if ep.name == kind:
+                return ep.load()
+        raise KeyError(f"unknown connector kind {kind!r}; known kinds: {', '.join(known_kinds())}")
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def build_connector(name: str, kind: str, settings: dict[str, Any]) -> Connector:
+    cls = connector_class(kind)
+    return cls(name, cls.Config.model_validate(settings))

@@ -1,0 +1,211 @@
+"""The 12345 government hotline's work-order interface: pull orders by update time, sign, reply and return."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Iterator, Optional
+
+import structlog
+from pydantic import Field
+
+from connectors.base import (
+    Batch,
+    Connector,
+    ConnectorConfig,
+    SourceUnavailable,
+    WriteBackRejected,
+    WriteBackRequest,
+    WriteBackResult,
+)
+from connectors.http import RetryingHttp
+from tickets.schema import BadRecord, IncomingTicket
+
+log = structlog.get_logger("connectors.12345")
+
+CST = timezone(timedelta(hours=8))
+KINDS = {"投诉": "complaint", "举报": "report", "咨询": "consultation", "求助": "help", "建议": "suggestion"}
+URGENCY = {"一般": "normal", "紧急": "urgent", "特急": "very_urgent", "": "normal", None: "normal"}
+WITHDRAWN = "已撤销"
+
+
+class Settings(ConnectorConfig):
+    base_url: str
+    app_id: str
+    app_secret: str = Field(repr=False)
+    page_size: int = Field(100, ge=1, le=200)
+    overlap_seconds: int = Field(300, ge=0, description="re-read this much before the cursor on every poll")
+    page_overlap_seconds: int = Field(1, ge=0, description="re-read this much before the last page's newest order")
+    start_from: Optional[datetime] = None
+    timeout_seconds: float = 10.0
+    max_attempts: int = Field(5, ge=1)
+
+
+def parse_time(value: Any, field: str) -> datetime:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{field} is missing")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{field} is not a date: {value[:40]!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CST)
+
+
+def normalise(item: dict) -> IncomingTicket:
+    """One work order in the ticket schema; ValueError with the reason if the order breaks the contract."""
+    if not isinstance(item, dict):
+        raise ValueError("not an object")
+    ref = item.get("GDBH")
+    if not isinstance(ref, str) or not ref.strip():
+        raise ValueError("GDBH (work-order number) is missing")
+    received = parse_time(item.get("LDSJ"), "LDSJ")
+    updated = parse_time(item.get("GXSJ"), "GXSJ")
+    deadline = parse_time(item["BLSX"], "BLSX") if item.get("BLSX") else None
+    sqlx = item.get("SQLX") or "投诉"
+    if sqlx not in KINDS:
+        raise ValueError(f"SQLX {sqlx!r} is not one of {', '.join(KINDS)}")
+    urgency = item.get("JJCD")
+    if urgency not in URGENCY:
+        raise ValueError(f"JJCD {urgency!r} is not one of 一般, 紧急, 特急")
+    status = item.get("ZT")
+    return IncomingTicket(
+        source_ref=ref.strip(),
+        source_updated_at=updated,
+        received_at=received,
+        kind=KINDS[sqlx],
+        title=(item.get("BT") or "")[:200],
+        text=item.get("SQNR") or "",
+        complainant_name=item.get("LDRXM") or None,
+        complainant_phone=item.get("LDHM") or None,
+        business_name=item.get("BSQYMC") or None,
+        event_address=item.get("SFDZ") or None,
+        area_code=str(item["QYDM"]) if item.get("QYDM") else None,
+        priority=URGENCY[urgency],
+        source_status=status,
+        source_deadline=deadline,
+        withdrawn=status == WITHDRAWN,
+        payload=item,
+    )
+
+
+class WorkOrder12345Connector(Connector):
+    kind = "12345"
+    Config = Settings
+
+    def __init__(self, name: str, config: Settings):
+        super().__init__(name, config)
+        self.http = RetryingHttp(config.base_url, timeout=config.timeout_seconds, max_attempts=config.max_attempts)
+        self._token: Optional[str] = None
+        self._token_expires = 0.0
+        self._token_lock = threading.Lock()
+
+    # --- authentication -------------------------------------------------------------------
+
+    def _fetch_token(self) -> str:
+        resp = self.http.request(
+            "POST", "/api/v1/auth/token", json={"app_id": self.config.app_id, "app_secret": self.config.app_secret}
+        )
+        body = _json(resp)
+        if resp.status_code != 200 or body.get("code") != 0 or not body.get("token"):
+            # Wrong credentials will not fix themselves by retrying: say so plainly.
+            raise SourceUnavailable(f"12345 refused the credentials of app_id {self.config.app_id!r}: "
+                                    f"HTTP {resp.status_code} code {body.get('code')}")
+        self._token = body["token"]
+        self._token_expires = time.monotonic() + max(60, int(body.get("expires_in", 7200))) - 60
+        return self._token
+
+    def _auth_headers(self, renew: bool = False) -> dict[str, str]:
+        with self._token_lock:
+            if renew or self._token is None or time.monotonic() >= self._token_expires:
+                self._fetch_token()
+            return {"Authorization": f"Bearer {self._token}"}
+
+    def _call(self, method: str, path: str, **kw):
+        resp = self.http.request(method, path, headers=self._auth_headers(), **kw)
+        if resp.status_code == 401:
+            resp = self.http.request(method, path, headers=self._auth_headers(renew=True), **kw)
+        return resp
+
+    # --- pull ------------------------------------------------------------------------------
+
+    def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
+        """Page by update time; restart each page from the newest order seen so shifting pages skip nothing."""
+        cfg = self.config
+        since = _cursor_since(cursor) or cfg.start_from or datetime(2000, 1, 1, tzinfo=CST)
+        query_since = since - timedelta(seconds=cfg.overlap_seconds)
+        page = 1
+        while True:
+            resp = self._call("GET", "/api/v1/workorders", params={
+                "updated_since": query_since.astimezone(CST).isoformat(timespec="seconds"),
+                "page": page, "page_size": cfg.page_size,
+            })
+            body = _json(resp)
+            if resp.status_code != 200 or body.get("code") != 0:
+                raise SourceUnavailable(f"12345 list answered HTTP {resp.status_code} code {body.get('code')}")
+            items = body.get("items") or []
+            records, bad, newest = [], [], None
+            for item in items:
+                try:
+                    rec = normalise(item)
+                except ValueError as exc:
+                    ref = item.get("GDBH") if isinstance(item, dict) and isinstance(item.get("GDBH"), str) else None
+                    bad.append(BadRecord(raw=item, reason=str(exc), source_ref=ref))
+                    continue
+                records.append(rec)
+                newest = rec.source_updated_at if newest is None else max(newest, rec.source_updated_at)
+            if newest is not None and newest > since:
+                since = newest
+            yield Batch(records, bad, json.dumps({"since": since.isoformat()}), raw_count=len(items))
+            if len(items) < cfg.page_size:
+                return
+            restart = (newest or query_since) - timedelta(seconds=cfg.page_overlap_seconds)
+            if restart > query_since:
+                query_since, page = restart, 1
+            else:
+                page += 1  # a whole page within the overlap: step on so the pull always progresses
+
+    def lag(self, cursor: Optional[str], now: datetime) -> Optional[float]:
+        since = _cursor_since(cursor)
+        return None if since is None else max(0.0, (now - since).total_seconds())
+
+    # --- write-back ------------------------------------------------------------------------
+
+    def write_back(self, request: WriteBackRequest) -> WriteBackResult:
+        body = request.body
+        at = body.get("at") or datetime.now(CST).isoformat(timespec="seconds")
+        if request.effect == "accepted":
+            call, payload = "sign", {"CBDW": body.get("unit_name", ""), "QSSJ": at}
+        elif request.effect == "resolved":
+            call, payload = "reply", {"HFLX": "办结", "HFNR": body.get("result", ""), "CBR": body.get("handler", ""),
+                                      "BJSJ": at}
+        elif request.effect == "returned":
+            call, payload = "return", {"THYY": body.get("reason", "")}
+        else:
+            raise WriteBackRejected(f"12345 has no write-back for effect {request.effect!r}")
+        payload["request_id"] = request.key
+        resp = self._call("POST", f"/api/v1/workorders/{request.source_ref}/{call}", json=payload, attempts=2)
+        answer = _json(resp)
+        code = answer.get("code")
+        if resp.status_code == 200 and code == 0:
+            return WriteBackResult("done", call)
+        if resp.status_code == 409 and code == 40901:
+            return WriteBackResult("already_done", f"{call}: {answer.get('msg', '')}")
+        if resp.status_code in (400, 404, 409, 422):
+            raise WriteBackRejected(f"12345 refused {call}: HTTP {resp.status_code} code {code} {answer.get('msg', '')}")
+        raise SourceUnavailable(f"12345 {call} answered HTTP {resp.status_code} code {code}")
+
+
+def _cursor_since(cursor: Optional[str]) -> Optional[datetime]:
+    if not cursor:
+        return None
+    return datetime.fromisoformat(json.loads(cursor)["since"])
+
+
+def _json(resp) -> dict:
+    try:
+        body = resp.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

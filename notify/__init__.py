@@ -1,0 +1,10 @@
+"""Notifications: SMS to the people who must act, as durable rows sent once through Twilio's Messages API.
+
+Exports planning (called in the transaction that decides a message) and the sender job.
+"""
+from notify.models import SmsMessage
+from notify.outbound import Recipient, SmsPolicy, SmsSender, e164, plan
+from notify.planning import plan_dispatch_sms, plan_recall_sms
+
+__all__ = ["SmsMessage", "Recipient", "SmsPolicy", "SmsSender", "e164", "plan", "plan_dispatch_sms",
+           "plan_recall_sms"]

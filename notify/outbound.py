@@ -1,0 +1,186 @@
+"""Plan SMS rows in the transaction that decides them, and send them once through Twilio's Messages API."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Iterable, Optional, Sequence
+
+import requests
+import structlog
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from notify.models import SmsMessage
+from notify.templates import render, segments
+from settings.masking import mask_phone
+from tickets.db import Database, is_postgres, utcnow
+
+log = structlog.get_logger("notify")
+
+# Twilio error codes that will not change by sending again: invalid, not mobile, opted out, unroutable.
+PERMANENT_CODES = frozenset({21211, 21214, 21408, 21610, 21612, 21614})
+
+
+def e164(phone: str) -> str:
+    """Mainland mobiles as +86…; numbers already in E.164 are kept."""
+    digits = phone.strip().replace(" ", "").replace("-", "")
+    if digits.startswith("+"):
+        return digits
+    if digits.startswith("86") and len(digits) == 13:
+        return "+" + digits
+    return "+86" + digits
+
+
+@dataclass(frozen=True)
+class Recipient:
+    phone: str
+    name: str = ""
+    role: str = ""
+
+
+def plan(session: Session, *, key: str, ticket_id: Optional[int], unit_id: Optional[str], purpose: str,
+         recipients: Iterable[Recipient], template: str, values: dict, urgent: bool = False) -> int:
+    """Insert one message per recipient; a key planned before is skipped, so planning twice sends once."""
+    rows = []
+    now = utcnow()
+    for r in recipients:
+        body = render(template, {**values, "contact_name": r.name})
+        rows.append(dict(dedupe_key=f"{key}:{e164(r.phone)}", ticket_id=ticket_id, unit_id=unit_id,
+                         purpose=purpose, to_phone=e164(r.phone), body=body, urgent=urgent, status="pending",
+                         attempts=0, next_attempt_at=now, segments=segments(body), created_at=now))
+    if not rows:
+        return 0
+    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(SmsMessage)
+    session.execute(ins.on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    return len(rows)
+
+
+@dataclass
+class SmsPolicy:
+    from_number: str
+    status_callback: Optional[str] = None
+    validity_seconds: Optional[int] = None
+    max_attempts: int = 6
+    backoff_seconds: float = 10.0
+    max_backoff_seconds: float = 1800.0
+    claim_seconds: float = 120.0
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    recovered: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+class SmsSender:
+    """Sends due messages. A message is marked `sending` (committed) before the provider is called, so a
+    crash between the call and the record leaves a row that is checked at the provider, never blindly resent."""
+
+    def __init__(self, db: Database, client, policy: SmsPolicy, owner: str):
+        self.db = db
+        self.client = client
+        self.policy = policy
+        self.owner = owner
+
+    def send_due(self, limit: int = 100) -> SendReport:
+        report = SendReport()
+        self._recover_stale(report)
+        while True:
+            batch = self._claim(limit)
+            if not batch:
+                return report
+            for msg in batch:
+                self._send_one(msg, report)
+
+    def _claim(self, limit: int) -> Sequence[SmsMessage]:
+        now = utcnow()
+        with self.db.transaction() as s:
+            stmt = (select(SmsMessage).where(SmsMessage.status == "pending", SmsMessage.next_attempt_at <= now)
+                    .order_by(SmsMessage.urgent.desc(), SmsMessage.id).limit(limit))
+            if is_postgres(s):
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(s.scalars(stmt))
+            for m in rows:
+                m.status = "sending"
+                m.claimed_by = self.owner
+                m.claimed_until = now + timedelta(seconds=self.policy.claim_seconds)
+            return rows
+
+    def _send_one(self, msg: SmsMessage, report: SendReport) -> None:
+        bound = log.bind(ticket_id=msg.ticket_id, unit=msg.unit_id, to=mask_phone(msg.to_phone), sms_id=msg.id)
+        kwargs = {"to": msg.to_phone, "from_": self.policy.from_number, "body": msg.body}
+        if self.policy.status_callback:
+            kwargs["status_callback"] = self.policy.status_callback
+        if self.policy.validity_seconds and not msg.urgent:
+            kwargs["validity_period"] = self.policy.validity_seconds
+        try:
+            sent = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            permanent = exc.code in PERMANENT_CODES or (exc.status in (400, 401, 403, 404) and exc.status != 429)
+            self._after_failure(msg, f"twilio {exc.status} code {exc.code}: {exc.msg}", permanent, report, bound)
+            return
+        except (requests.RequestException, TwilioException, OSError) as exc:
+            self._after_failure(msg, f"{type(exc).__name__}: {exc}", False, report, bound)
+            return
+        with self.db.transaction() as s:
+            s.execute(update(SmsMessage).where(SmsMessage.id == msg.id).values(
+                status="sent", provider_sid=sent.sid, sent_at=utcnow(), attempts=msg.attempts + 1,
+                claimed_by=None, claimed_until=None, last_error=None,
+                segments=int(sent.num_segments) if sent.num_segments else msg.segments))
+        report.sent += 1
+        bound.info("sms_sent", sid=sent.sid, purpose=msg.purpose, segments=sent.num_segments)
+
+    def _after_failure(self, msg: SmsMessage, error: str, permanent: bool, report: SendReport, bound) -> None:
+        attempts = msg.attempts + 1
+        values = dict(attempts=attempts, last_error=error[:1000], claimed_by=None, claimed_until=None)
+        if permanent or attempts >= self.policy.max_attempts:
+            values["status"] = "failed"
+            report.failed += 1
+            report.failures.append(error)
+            bound.error("sms_failed", error=error, attempts=attempts)
+        else:
+            delay = min(self.policy.max_backoff_seconds, self.policy.backoff_seconds * 2 ** (attempts - 1))
+            values.update(status="pending", next_attempt_at=utcnow() + timedelta(seconds=delay * random.uniform(0.5, 1)))
+            report.retried += 1
+            bound.warning("sms_retry", error=error, attempts=attempts)
+        with self.db.transaction() as s:
+            s.execute(update(SmsMessage).where(SmsMessage.id == msg.id).values(**values))
+
+    def _recover_stale(self, report: SendReport) -> None:
+        """Rows left `sending` by a worker that died: ask the provider whether the message went out."""
+        now = utcnow()
+        with self.db.transaction() as s:
+            stmt = select(SmsMessage).where(SmsMessage.status == "sending", SmsMessage.claimed_until < now).limit(200)
+            if is_postgres(s):
+                stmt = stmt.with_for_update(skip_locked=True)
+            stale = list(s.scalars(stmt))
+            for m in stale:
+                m.claimed_by = self.owner
+                m.claimed_until = now + timedelta(seconds=self.policy.claim_seconds)
+        for m in stale:
+            try:
+                found = [x for x in self.client.messages.list(to=m.to_phone, date_sent_after=m.created_at - timedelta(days=1),
+                                                             limit=200) if x.body == m.body]
+            except (TwilioException, requests.RequestException, OSError) as exc:
+                log.warning("sms_recover_check_failed", sms_id=m.id, error=str(exc))
+                with self.db.transaction() as s:
+                    s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
+                        claimed_until=utcnow() + timedelta(seconds=30)))
+                continue
+            with self.db.transaction() as s:
+                if found:
+                    s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
+                        status="sent", provider_sid=found[0].sid, sent_at=utcnow(), claimed_by=None,
+                        claimed_until=None))
+                    report.recovered += 1
+                    log.info("sms_recovered_as_sent", sms_id=m.id, sid=found[0].sid)
+                else:
+                    s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
+                        status="pending", claimed_by=None, claimed_until=None, next_attempt_at=utcnow()))
+                    log.info("sms_recovered_for_resend", sms_id=m.id)

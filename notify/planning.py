@@ -1,0 +1,47 @@
+"""Which SMS a ticket's changes call for: the dispatch notice to the unit's contacts, the recall notice."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notify.outbound import Recipient, plan
+from tickets.models import Ticket, TicketEvent
+
+KIND_LABELS = {"complaint": "投诉", "report": "举报", "consultation": "咨询", "help": "求助", "suggestion": "建议"}
+
+
+def ticket_values(ticket: Ticket) -> dict:
+    return {
+        "number": ticket.number,
+        "kind": KIND_LABELS.get(ticket.kind, ticket.kind),
+        "title": (ticket.title or ticket.text or "")[:30],
+        "place": ticket.event_address or ticket.business_address or ticket.town or "未明",
+        "business": ticket.business_name or "",
+    }
+
+
+def _last_event_id(session: Session, ticket: Ticket, action: str) -> int:
+    return session.scalar(
+        select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == action)
+        .order_by(TicketEvent.id.desc()).limit(1)
+    ) or 0
+
+
+def recipients_of(unit) -> list[Recipient]:
+    return [Recipient(c.phone, c.name, c.role) for c in (unit.contacts if unit is not None else [])]
+
+
+def plan_dispatch_sms(session: Session, ticket: Ticket, unit, template: str) -> int:
+    """One message to each contact of the unit the ticket was dispatched to (once per dispatch event)."""
+    event_id = _last_event_id(session, ticket, "dispatched")
+    return plan(session, key=f"dispatched:{ticket.id}:{event_id}", ticket_id=ticket.id, unit_id=ticket.assigned_unit,
+                purpose="dispatched", recipients=recipients_of(unit), template=template,
+                values=ticket_values(ticket), urgent=ticket.priority != "normal")
+
+
+def plan_recall_sms(session: Session, ticket: Ticket, unit, template: str) -> int:
+    """Tell the unit that had the ticket that its source withdrew it."""
+    event_id = _last_event_id(session, ticket, "withdrawn")
+    return plan(session, key=f"recalled:{ticket.id}:{event_id}", ticket_id=ticket.id, unit_id=unit.id if unit else None,
+                purpose="recalled", recipients=recipients_of(unit), template=template, values=ticket_values(ticket),
+                urgent=True)

@@ -1,0 +1,157 @@
+"""The schema of config.yaml: database, channels, SMS, jobs and the demo stand-ins."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from settings.yaml_loader import ConfigError, ConfigProblem, parse_yaml_model
+
+ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChannelConfig(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    kind: str
+    enabled: bool = True
+    poll_seconds: float = Field(30, gt=0)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class SmsTemplates(Strict):
+    dispatched: str = "【顺德市场监管】新派单{number}（{kind}）：{title}。地点：{place}。请尽快联系投诉人并处理，回复“{number} 受理”签收。"
+    recalled: str = "【顺德市场监管】工单{number}已由来源撤销，无需再处理。"
+
+
+class SmsConfig(Strict):
+    account_sid: str
+    auth_token: str = Field(repr=False)
+    from_number: str
+    base_url: Optional[str] = Field(None, description="a Twilio-compatible endpoint; empty for Twilio itself")
+    status_callback_url: Optional[str] = None
+    validity_seconds: Optional[int] = Field(None, ge=1, le=36000)
+    max_attempts: int = Field(6, ge=1)
+    backoff_seconds: float = Field(10, gt=0)
+    templates: SmsTemplates = Field(default_factory=SmsTemplates)
+
+
+class JobsConfig(Strict):
+    dispatch_seconds: float = Field(2, gt=0)
+    sms_seconds: float = Field(2, gt=0)
+    outbox_seconds: float = Field(5, gt=0)
+
+
+class WritebackConfig(Strict):
+    max_attempts: int = Field(8, ge=1)
+    backoff_seconds: float = Field(5, gt=0)
+    max_backoff_seconds: float = Field(3600, gt=0)
+
+
+class DemoStandIn(Strict):
+    port: int = Field(ge=0, le=65535)
+    new_orders_every_seconds: float = Field(10, gt=0)
+    orders_per_round: int = Field(3, ge=0)
+    app_id: str = "onequeue-demo"
+    app_secret: str = "demo-secret"
+
+
+class DemoConfig(Strict):
+    enabled: bool = False
+    workorders_12345: Optional[DemoStandIn] = None
+    twilio: Optional[DemoStandIn] = None
+
+
+class AppConfig(Strict):
+    database_url: str = "sqlite:///var/onequeue.db"
+    units_file: str = "units.yaml"
+    rules_file: str = "rules.yaml"
+    log_level: str = "info"
+    demo: DemoConfig = Field(default_factory=DemoConfig)
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
+    writeback: WritebackConfig = Field(default_factory=WritebackConfig)
+    sms: SmsConfig
+    channels: list[ChannelConfig] = Field(default_factory=list)
+
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.lower() not in ("debug", "info", "warning", "error"):
+            raise ValueError("expected one of debug, info, warning, error")
+        return v.lower()
+
+    def semantic_problems(self) -> list[tuple[tuple, str]]:
+        from connectors.registry import connector_class
+
+        problems: list[tuple[tuple, str]] = []
+        seen: set[str] = set()
+        for i, ch in enumerate(self.channels):
+            if ch.name in seen:
+                problems.append((("channels", i, "name"), f"channel name {ch.name!r} is used twice"))
+            seen.add(ch.name)
+            try:
+                cls = connector_class(ch.kind)
+            except KeyError as exc:
+                problems.append((("channels", i, "kind"), str(exc.args[0])))
+                continue
+            try:
+                cls.Config.model_validate(ch.settings)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+                    problems.append((("channels", i, "settings") + tuple(err["loc"]), msg))
+        return problems
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.base_dir / p
+
+    def resolved_database_url(self) -> str:
+        url = os.environ.get("ONEQUEUE_DATABASE_URL") or self.database_url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+            url = prefix + str((self.base_dir / url[len(prefix):]).resolve())
+        return url
+
+
+def expand_env(text: str) -> str:
+    """${NAME} and ${NAME:-default} from the environment, so secrets stay out of committed files."""
+    def sub(m: re.Match) -> str:
+        value = os.environ.get(m.group(1))
+        if value is None:
+            if m.group(2) is None:
+                raise KeyError(m.group(1))
+            return m.group(2)
+        return value
+    return ENV_REF.sub(sub, text)
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("ONEQUEUE_CONFIG", "config.yaml"))
+
+
+def load_config(path: str | Path | None = None) -> AppConfig:
+    """Read config.yaml (or $ONEQUEUE_CONFIG), expanding ${ENV} references; ConfigError names file and line."""
+    path = Path(path) if path else default_config_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read configuration: {exc.strerror}")]) from None
+    lines = []
+    for n, line in enumerate(raw.splitlines(keepends=True), start=1):
+        try:
+            lines.append(expand_env(line))
+        except KeyError as exc:
+            raise ConfigError([ConfigProblem(str(path), n, "", f"environment variable {exc.args[0]} is not set "
+                                                              f"(or give a default: ${{{exc.args[0]}:-value}})")]) from None
+    cfg = parse_yaml_model("".join(lines), AppConfig, file=str(path))
+    cfg.base_dir = path.resolve().parent
+    return cfg

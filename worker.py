@@ -1,0 +1,198 @@
+"""The composition root: reads config.yaml, builds the parts, and runs the scheduled jobs.
+
+`python worker.py` does the same as `onequeue run`.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, Optional
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func, select
+
+from connectors import build_connector
+from connectors.poll import poll_channel
+from dispatch import Dispatcher
+from dispatch.job import dispatch_new
+from notify import SmsPolicy, SmsSender, plan_dispatch_sms, plan_recall_sms
+from notify.models import SmsMessage
+from notify.twilio_client import make_twilio_client
+from settings.config_schema import AppConfig, load_config
+from settings.logging_setup import configure_logging
+from tickets import Database, Ticket
+from tickets.migrate import upgrade
+from tickets.store import counts_by_status
+from writeback import DeliveryPolicy, OutboxItem, deliver_due
+
+log = structlog.get_logger("worker")
+
+
+class Worker:
+    """One worker process: every job here is safe to run in several processes on one PostgreSQL database."""
+
+    def __init__(self, config: AppConfig, owner: Optional[str] = None):
+        self.config = config
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.db = Database(config.resolved_database_url())
+        self.dispatcher = Dispatcher.from_files(config.path(config.units_file), config.path(config.rules_file))
+        self.connectors = {
+            ch.name: build_connector(ch.name, ch.kind, ch.settings) for ch in config.channels if ch.enabled
+        }
+        sms = config.sms
+        self.sms = SmsSender(
+            self.db,
+            make_twilio_client(sms.account_sid, sms.auth_token, base_url=sms.base_url or None),
+            SmsPolicy(from_number=sms.from_number, status_callback=sms.status_callback_url,
+                      validity_seconds=sms.validity_seconds, max_attempts=sms.max_attempts,
+                      backoff_seconds=sms.backoff_seconds),
+            self.owner,
+        )
+        wb = config.writeback
+        self.delivery = DeliveryPolicy(max_attempts=wb.max_attempts, backoff_seconds=wb.backoff_seconds,
+                                       max_backoff_seconds=wb.max_backoff_seconds)
+        self.stand_ins: list = []
+        self.scheduler: Optional[BackgroundScheduler] = None
+
+    # --- the jobs ------------------------------------------------------------------------------
+
+    def poll(self, name: str):
+        return poll_channel(self.db, self.connectors[name], self.owner, hooks=[self._on_ingested])
+
+    def _on_ingested(self, session, result) -> None:
+        for ticket_id in result.recalled:
+            ticket = session.get(Ticket, ticket_id)
+            unit = self.dispatcher.units.get(ticket.assigned_unit) if ticket.assigned_unit else None
+            plan_recall_sms(session, ticket, unit, self.config.sms.templates.recalled)
+
+    def dispatch(self) -> int:
+        return dispatch_new(self.db, self.dispatcher, hooks=[self._on_dispatched])
+
+    def _on_dispatched(self, session, ticket, unit) -> None:
+        plan_dispatch_sms(session, ticket, unit, self.config.sms.templates.dispatched)
+
+    def send_sms(self):
+        return self.sms.send_due()
+
+    def deliver(self):
+        return deliver_due(self.db, self.connectors, self.owner, self.delivery)
+
+    def jobs(self) -> list[tuple[str, Callable, float]]:
+        jobs: list[tuple[str, Callable, float]] = []
+        for ch in self.config.channels:
+            if ch.enabled:
+                jobs.append((f"poll:{ch.name}", lambda n=ch.name: self.poll(n), ch.poll_seconds))
+        j = self.config.jobs
+        jobs += [("dispatch", self.dispatch, j.dispatch_seconds), ("sms", self.send_sms, j.sms_seconds),
+                 ("outbox", self.deliver, j.outbox_seconds)]
+        return jobs
+
+    # --- running ------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Bring the schema up to date before any job runs."""
+        upgrade(self.db.engine)
+
+    def run_once(self) -> None:
+        """Run each job once, in the order a ticket travels, and return."""
+        self.prepare()
+        for name, job, _ in self.jobs():
+            self._guarded(name, job)
+
+    def _guarded(self, name: str, job: Callable) -> None:
+        try:
+            job()
+        except Exception:  # a job must never take the worker down; the next run tries again
+            log.exception("job_failed", job=name)
+
+    def start_demo(self) -> None:
+        """Start the stand-ins named in `demo:` on loopback, so the default configuration shows tickets flowing."""
+        demo = self.config.demo
+        if not demo.enabled:
+            return
+        from simulators import TwilioStandIn, WorkOrder12345
+
+        if demo.workorders_12345:
+            d = demo.workorders_12345
+            sim = WorkOrder12345(app_id=d.app_id, app_secret=d.app_secret, port=d.port)
+            sim.start()
+            sim.add_orders(10)
+            sim.generate_every(d.new_orders_every_seconds, d.orders_per_round)
+            self.stand_ins.append(sim)
+            log.info("demo_stand_in_started", stand_in="12345", url=sim.base_url)
+        if demo.twilio:
+            tw = TwilioStandIn(account_sid=self.config.sms.account_sid, auth_token=self.config.sms.auth_token,
+                               port=demo.twilio.port)
+            tw.start()
+            self.stand_ins.append(tw)
+            log.info("demo_stand_in_started", stand_in="twilio", url=tw.base_url)
+
+    def status_line(self) -> str:
+        with self.db.transaction() as s:
+            counts = counts_by_status(s)
+            sms = dict(s.execute(select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all())
+            outbox = dict(s.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all())
+        parts = [f"tickets {sum(counts.values())}"] + [f"{k} {v}" for k, v in sorted(counts.items())]
+        parts.append(f"sms sent {sms.get('sent', 0)} pending {sms.get('pending', 0)} failed {sms.get('failed', 0)}")
+        parts.append(f"write-backs done {outbox.get('delivered', 0)} pending {outbox.get('pending', 0)} "
+                     f"dead {outbox.get('dead', 0)}")
+        return " | ".join(parts)
+
+    def run(self, status: bool = True) -> None:
+        """Run the jobs on their intervals until SIGINT or SIGTERM."""
+        self.prepare()
+        self.start_demo()
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        self.scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
+        for name, job, seconds in self.jobs():
+            self.scheduler.add_job(self._guarded, "interval", args=(name, job), seconds=seconds, id=name,
+                                   max_instances=1, coalesce=True, next_run_time=_now())
+        self.scheduler.start()
+        log.info("worker_started", owner=self.owner, database=self.db.dialect, channels=list(self.connectors))
+        tty = sys.stdout.isatty()
+        try:
+            while not stop.wait(2 if tty else 10):
+                if status:
+                    line = self.status_line()
+                    print(("\r" + line[:200].ljust(120)) if tty else line, end="" if tty else "\n", flush=True)
+        finally:
+            if tty:
+                print()
+            self.scheduler.shutdown(wait=True)
+            for sim in self.stand_ins:
+                sim.stop()
+            self.db.dispose()
+            log.info("worker_stopped", owner=self.owner)
+
+
+def _now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def main(config_path: Optional[str] = None, once: bool = False) -> int:
+    config = load_config(config_path)
+    configure_logging(config.log_level)
+    worker = Worker(config)
+    if once:
+        worker.run_once()
+        print(worker.status_line())
+    else:
+        worker.run()
+    return 0
+
+
+if __name__ == "__main__":
+    from cli.main import main as cli_main
+
+    sys.exit(cli_main(["run", *sys.argv[1:]]))

@@ -1,0 +1,8 @@
+"""Write-back: the outbox of results each source must learn, delivered with retries, in order, once in effect.
+
+Exports `enqueue` (called in the transaction of a status change) and the delivery job `deliver_due`.
+"""
+from writeback.models import OutboxItem
+from writeback.outbox import DeliveryPolicy, DeliveryReport, deliver_due, enqueue, retry_dead
+
+__all__ = ["OutboxItem", "DeliveryPolicy", "DeliveryReport", "deliver_due", "enqueue", "retry_dead"]

@@ -1,0 +1,143 @@
+"""Enqueue write-backs with the change that causes them; deliver them in order, once in effect, with retries."""
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Mapping, Optional
+
+import structlog
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from connectors.base import Connector, SourceUnavailable, WriteBackRejected, WriteBackRequest
+from tickets.db import Database, is_postgres, utcnow
+from tickets.models import Ticket, TicketEvent
+from writeback.models import OutboxItem
+
+log = structlog.get_logger("writeback")
+
+
+def idempotency_key(ticket: Ticket, effect: str, event: TicketEvent) -> str:
+    """Stable for one intended effect: the ticket's source record, the effect and the event that caused it."""
+    raw = f"{ticket.channel}|{ticket.source_ref}|{effect}|{event.id}"
+    return "oq-" + hashlib.sha256(raw.encode()).hexdigest()[:29]
+
+
+def enqueue(session: Session, ticket: Ticket, effect: str, event: TicketEvent, body: dict) -> OutboxItem:
+    """Write the outbox row in the caller's transaction, beside the status change it reports."""
+    item = OutboxItem(
+        key=idempotency_key(ticket, effect, event), ticket_id=ticket.id, channel=ticket.channel,
+        source_ref=ticket.source_ref, effect=effect, body=body, status="pending", attempts=0,
+        next_attempt_at=utcnow(), history=[], created_at=utcnow(),
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+@dataclass
+class DeliveryPolicy:
+    max_attempts: int = 8
+    backoff_seconds: float = 5.0
+    max_backoff_seconds: float = 3600.0
+    claim_seconds: float = 120.0
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+
+
+def _claim(db: Database, owner: str, channels: list[str], limit: int, claim_seconds: float) -> list[OutboxItem]:
+    now = utcnow()
+    earlier = aliased(OutboxItem)
+    # A source never sees an effect before an earlier one of the same ticket is through (or dead).
+    blocked = exists().where(
+        earlier.ticket_id == OutboxItem.ticket_id, earlier.id < OutboxItem.id,
+        earlier.status.in_(("pending", "dead")),
+    )
+    with db.transaction() as s:
+        stmt = (
+            select(OutboxItem)
+            .where(
+                OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now, OutboxItem.channel.in_(channels),
+                or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now), ~blocked,
+            )
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        )
+        if is_postgres(s):
+            stmt = stmt.with_for_update(skip_locked=True, of=OutboxItem)
+        items = list(s.scalars(stmt))
+        for item in items:
+            item.claimed_by = owner
+            item.claimed_until = now + timedelta(seconds=claim_seconds)
+        return items
+
+
+def deliver_due(
+    db: Database, connectors: Mapping[str, Connector], owner: str, policy: DeliveryPolicy = DeliveryPolicy(),
+    limit: int = 100,
+) -> DeliveryReport:
+    """Deliver what is due, pass after pass, until nothing is claimable."""
+    report = DeliveryReport()
+    able = [name for name, c in connectors.items() if type(c).write_back is not Connector.write_back]
+    if not able:
+        return report
+    while True:
+        items = _claim(db, owner, able, limit, policy.claim_seconds)
+        if not items:
+            return report
+        for item in items:
+            _deliver_one(db, connectors[item.channel], item, owner, policy, report)
+
+
+def _deliver_one(db: Database, connector: Connector, item: OutboxItem, owner: str, policy: DeliveryPolicy,
+                 report: DeliveryReport) -> None:
+    bound = log.bind(ticket_id=item.ticket_id, connector=item.channel, effect=item.effect, outbox_id=item.id)
+    request = WriteBackRequest(item.source_ref, item.effect, item.key, dict(item.body))
+    outcome, error, retry_after = "delivered", None, None
+    try:
+        result = connector.write_back(request)
+        detail = f"{result.outcome}: {result.detail}"
+    except WriteBackRejected as exc:
+        outcome, error = "dead", f"rejected: {exc}"
+    except SourceUnavailable as exc:
+        outcome, error, retry_after = "retry", str(exc), exc.retry_after
+    except Exception as exc:  # a bug or an unexpected answer: keep the row and retry, never lose it
+        outcome, error = "retry", f"{type(exc).__name__}: {exc}"
+    now = utcnow()
+    attempts = item.attempts + 1
+    if outcome == "retry" and attempts >= policy.max_attempts:
+        outcome, error = "dead", f"attempts spent ({attempts}); last error: {error}"
+    values: dict = {"attempts": attempts, "claimed_by": None, "claimed_until": None,
+                    "history": list(item.history or []) + [{"at": now.isoformat(), "outcome": outcome,
+                                                            "error": error}]}
+    if outcome == "delivered":
+        values.update(status="delivered", delivered_at=now, last_error=None)
+        report.delivered += 1
+        bound.info("writeback_delivered", detail=detail)
+    elif outcome == "dead":
+        values.update(status="dead", last_error=error)
+        report.dead += 1
+        bound.error("writeback_dead", error=error)
+    else:
+        delay = min(policy.max_backoff_seconds, policy.backoff_seconds * 2 ** (attempts - 1))
+        delay = max(retry_after or 0.0, delay * random.uniform(0.5, 1.0))
+        values.update(next_attempt_at=now + timedelta(seconds=delay), last_error=error)
+        report.retried += 1
+        bound.warning("writeback_retry", error=error, attempt=attempts, delay=round(delay, 1))
+    with db.transaction() as s:
+        s.execute(update(OutboxItem).where(OutboxItem.id == item.id, OutboxItem.claimed_by == owner).values(**values))
+
+
+def retry_dead(session: Session, ids: Optional[list[int]] = None) -> int:
+    """Put dead letters back in the queue after their cause is fixed."""
+    stmt = update(OutboxItem).where(OutboxItem.status == "dead")
+    if ids:
+        stmt = stmt.where(OutboxItem.id.in_(ids))
+    return session.execute(stmt.values(status="pending", attempts=0, next_attempt_at=utcnow())).rowcount
