@@ -1,0 +1,296 @@
+"""The dispatcher: classify a ticket, find its place, and run the ordered rules to a decision.
+
+Rules are compiled once into small test functions and indexed by a key each one needs (a keyword, a
+station, a town, a channel ...), so a decision only evaluates the rules that could match this ticket.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import ahocorasick
+
+from settings import ConfigError, load_yaml_model, parse_yaml_model
+from settings.yaml_loader import ConfigProblem
+
+from dispatch.classify import Classifier, Taxonomy, load_default_taxonomy
+from dispatch.decision import Decision, TicketFacts, TraceStep
+from dispatch.directory import UnitDirectory
+from dispatch.geography import Gazetteer, Place
+from dispatch.rules_schema import Condition, Rule, RulesFile
+
+Test = Callable[["_Ctx"], "str | None"]   # None: the condition holds; otherwise why it does not
+
+# Index keys, most selective first; a rule is filed under the most selective key it requires.
+_RANK = {"kw": 0, "station": 1, "town": 2, "group": 3, "category": 4, "channel": 5, "channel_kind": 6,
+         "kind": 7, "priority": 8}
+_FIELDS = ("station", "town", "group", "category", "channel", "channel_kind", "kind", "priority")
+
+
+class _Ctx:
+    """The facts a rule looks at, with the fields rules may change (category, priority) mutable."""
+
+    __slots__ = ("channel", "channel_kind", "kind", "category", "group", "priority", "town", "station",
+                 "words", "event_address", "business_name", "business_address", "amount")
+
+
+@lru_cache(maxsize=1)
+def _default_taxonomy() -> Taxonomy:
+    return load_default_taxonomy()
+
+
+def _one_of(field: str, values: list[str]) -> tuple[Test, tuple]:
+    allowed = frozenset(values)
+    why = f"{field} is not {' / '.join(values)}"
+    getter = {
+        "channel": lambda c: c.channel, "channel_kind": lambda c: c.channel_kind, "kind": lambda c: c.kind,
+        "category": lambda c: c.category, "group": lambda c: c.group, "priority": lambda c: c.priority,
+        "town": lambda c: c.town, "station": lambda c: c.station,
+    }[field]
+    return (lambda c: None if getter(c) in allowed else why), (frozenset((field, v) for v in values), _RANK[field])
+
+
+def _compile(cond: Condition) -> tuple[Test | None, tuple | None]:
+    """A test for `cond` (None if it always holds) and the index guard it implies (atoms, rank) or None."""
+    tests: list[Test] = []
+    guards: list[tuple] = []
+    for field in _FIELDS:
+        values = getattr(cond, field)
+        if values:
+            test, guard = _one_of(field, values)
+            tests.append(test)
+            guards.append(guard)
+    kw = cond.keywords
+    if kw is not None:
+        if kw.any_:
+            anyset, why = frozenset(kw.any_), f"none of the keywords {'、'.join(kw.any_)}"
+            tests.append(lambda c: why if c.words.isdisjoint(anyset) else None)
+            guards.append((frozenset(("kw", w) for w in kw.any_), 0))
+        if kw.all_:
+            allset, why_all = frozenset(kw.all_), f"not all of the keywords {'、'.join(kw.all_)}"
+            tests.append(lambda c: None if allset <= c.words else why_all)
+            guards.append((frozenset([("kw", max(kw.all_, key=len))]), 0))
+        if kw.none:
+            noneset, why_none = frozenset(kw.none), f"mentions one of {'、'.join(kw.none)}"
+            tests.append(lambda c: None if c.words.isdisjoint(noneset) else why_none)
+    if cond.address:
+        parts, why_addr = tuple(cond.address), f"address has none of {'、'.join(cond.address)}"
+        tests.append(lambda c: None if any(p in c.event_address or p in c.business_address for p in parts)
+                     else why_addr)
+    if cond.business:
+        names, why_biz = tuple(cond.business), f"business name has none of {'、'.join(cond.business)}"
+        tests.append(lambda c: None if any(p in c.business_name for p in names) else why_biz)
+    if cond.amount is not None:
+        low = cond.amount.min if cond.amount.min is not None else float("-inf")
+        high = cond.amount.max if cond.amount.max is not None else float("inf")
+        why_amt = f"amount not within {cond.amount.min or 0:g}..{'' if high == float('inf') else f'{high:g}'}"
+        tests.append(lambda c: None if c.amount is not None and low <= c.amount <= high else why_amt)
+    for child in cond.all_ or []:
+        test, guard = _compile(child)
+        if test is not None:
+            tests.append(test)
+        if guard is not None:
+            guards.append(guard)
+    if cond.any_:
+        children = [_compile(child) for child in cond.any_]
+        if any(test is None for test, _ in children):
+            pass  # one alternative always holds: the `any` adds nothing
+        else:
+            alternatives = tuple(test for test, _ in children)
+            why_any = "none of the `any` alternatives holds"
+            tests.append(lambda c: None if any(t(c) is None for t in alternatives) else why_any)
+            if all(guard is not None for _, guard in children):
+                atoms = frozenset().union(*(guard[0] for _, guard in children))
+                guards.append((atoms, max(guard[1] for _, guard in children)))
+    if cond.not_ is not None:
+        inner, _ = _compile(cond.not_)
+        why_not = "the `not` condition holds"
+        tests.append((lambda c: None if inner(c) is not None else why_not) if inner is not None
+                     else (lambda c: why_not))
+    guard = min(guards, key=lambda g: (g[1], len(g[0]))) if guards else None
+    if not tests:
+        return None, guard
+    if len(tests) == 1:
+        return tests[0], guard
+    chain = tuple(tests)
+
+    def all_hold(c: _Ctx) -> str | None:
+        for t in chain:
+            why = t(c)
+            if why is not None:
+                return why
+        return None
+    return all_hold, guard
+
+
+class _Compiled:
+    __slots__ = ("index", "rule", "id", "test", "guard", "summary", "keywords")
+
+    def __init__(self, index: int, rule: Rule):
+        self.index, self.rule, self.id = index, rule, rule.id
+        self.test, self.guard = _compile(rule.when)
+        held = [k for k, v in rule.when.model_dump(exclude_none=True, by_alias=True).items() if v]
+        self.summary = "matched: " + (", ".join(held) if held else "no conditions")
+        self.keywords = _wanted_words(rule.when)
+
+
+def _wanted_words(cond: Condition) -> list[str]:
+    """Keywords whose presence helps `cond` hold (any/all, outside `not`): for the reason text."""
+    words = list((cond.keywords.any_ or []) + (cond.keywords.all_ or [])) if cond.keywords else []
+    for child in (cond.all_ or []) + (cond.any_ or []):
+        words += [w for w in _wanted_words(child) if w not in words]
+    return words
+
+
+class Dispatcher:
+    """Decides where tickets go under one units directory and one rules file."""
+
+    def __init__(self, units: UnitDirectory, rules: RulesFile, file: str = "rules.yaml"):
+        problems = []
+        for i, rule in enumerate(rules.rules):
+            if rule.assign is not None and rule.assign not in units:
+                problems.append(ConfigProblem(file, None, f"rules[{i}].assign", f"unknown unit {rule.assign!r}"))
+        if problems:
+            raise ConfigError(problems)
+        self.units = units
+        self.rules_file = rules
+        self.taxonomy = rules.effective_taxonomy()
+        self.classifier = Classifier(self.taxonomy)
+        self.gazetteer = Gazetteer(units)
+        self._natures = frozenset(self.taxonomy.nature_names)
+        self._rules = [_Compiled(i, r) for i, r in enumerate(rules.rules)]
+        self._build_index()
+
+    @classmethod
+    def from_files(cls, units_path: str | Path, rules_path: str | Path) -> "Dispatcher":
+        """Load and validate both files; raises settings.ConfigError naming file, line and field."""
+        units = UnitDirectory.from_file(units_path)
+        rules = load_yaml_model(rules_path, RulesFile, context={"units": units, "taxonomy": _default_taxonomy()})
+        return cls(units, rules, file=str(rules_path))
+
+    @classmethod
+    def from_yaml(cls, units: UnitDirectory, rules_text: str, file: str = "rules.yaml") -> "Dispatcher":
+        rules = parse_yaml_model(rules_text, RulesFile, file=file,
+                                 context={"units": units, "taxonomy": _default_taxonomy()})
+        return cls(units, rules, file=file)
+
+    def _build_index(self) -> None:
+        words: set[str] = set()
+        self._unguarded: list[int] = []
+        self._kw_post: dict[str, list[int]] = {}
+        self._field_post: dict[str, dict[str, list[int]]] = {f: {} for f in _FIELDS}
+        for cr in self._rules:
+            kw = cr.rule.when
+            for _, cond in kw.walk(()):
+                if cond.keywords is not None:
+                    words.update(cond.keywords.words())
+            if not cr.rule.enabled:
+                continue
+            if cr.guard is None:
+                self._unguarded.append(cr.index)
+                continue
+            for field, value in cr.guard[0]:
+                post = self._kw_post if field == "kw" else self._field_post[field]
+                post.setdefault(value, []).append(cr.index)
+        self._mutable_fields = {f for f in ("category", "priority") if self._field_post[f]}
+        self._auto = None
+        if words:
+            auto = ahocorasick.Automaton()
+            for w in words:
+                auto.add_word(w, w)
+            auto.make_automaton()
+            self._auto = auto
+
+    def _candidates(self, ctx: _Ctx, after: int = -1) -> list[int]:
+        found = set(self._unguarded)
+        kw_post = self._kw_post
+        for w in ctx.words:
+            post = kw_post.get(w)
+            if post:
+                found.update(post)
+        for field, post in self._field_post.items():
+            if post:
+                hit = post.get(getattr(ctx, field))
+                if hit:
+                    found.update(hit)
+        if after >= 0:
+            return sorted(i for i in found if i > after)
+        return sorted(found)
+
+    def decide(self, facts: TicketFacts, explain: bool = False) -> Decision:
+        """The decision for one ticket. With explain=True every rule is evaluated for the trace (same decision)."""
+        body = f"{facts.title or ''}\n{facts.text or ''}"
+        found = self.classifier.classify(body)
+        place: Place = self.gazetteer.resolve(facts.event_address, facts.business_address, facts.area_code,
+                                              facts.walk_in_station, text=body)
+        ctx = _Ctx()
+        ctx.channel, ctx.channel_kind, ctx.kind = facts.channel, facts.channel_kind, facts.kind
+        ctx.category = facts.category if facts.category in self._natures else found.category
+        ctx.group = found.group
+        ctx.priority = "urgent" if facts.priority == "urgent" or found.urgent else "normal"
+        ctx.town, ctx.station = place.town, place.station
+        ctx.words = {w for _, w in self._auto.iter(body)} if self._auto is not None else set()
+        ctx.event_address = facts.event_address or ""
+        ctx.business_name = facts.business_name or ""
+        ctx.business_address = facts.business_address or ""
+        ctx.amount = facts.amount
+
+        trace: list[TraceStep] = []
+        unit_id, triage, decided_by, reason = None, False, None, ""
+        rules = self._rules
+        order = range(len(rules)) if explain else self._candidates(ctx)
+        pos = 0
+        while pos < len(order):
+            cr = rules[order[pos]]
+            pos += 1
+            if not cr.rule.enabled:
+                trace.append(TraceStep(cr.id, False, "disabled"))
+                continue
+            why = cr.test(ctx) if cr.test is not None else None
+            if why is not None:
+                trace.append(TraceStep(cr.id, False, why))
+                continue
+            rule = cr.rule
+            if rule.assign_to == "covering_station" and ctx.town is None:
+                trace.append(TraceStep(cr.id, False, "conditions hold, but no place was found for covering_station"))
+                continue
+            trace.append(TraceStep(cr.id, True, cr.summary))
+            changed = False
+            if rule.set_category is not None and rule.set_category != ctx.category:
+                ctx.category, changed = rule.set_category, changed or "category" in self._mutable_fields
+            if rule.set_priority is not None and rule.set_priority != ctx.priority:
+                ctx.priority, changed = rule.set_priority, changed or "priority" in self._mutable_fields
+            if rule.decides:
+                decided_by = cr
+                if rule.triage:
+                    unit_id, triage = None, True
+                elif rule.assign is not None:
+                    unit_id, triage = rule.assign, False
+                else:
+                    unit_id, triage = ctx.station or self.units.branch_for_town(ctx.town), False
+            if not rule.continue_:
+                break
+            if changed and not explain:
+                order, pos = self._candidates(ctx, after=cr.index), 0
+
+        if decided_by is None:
+            triage, reason = True, "no rule decided: triage"
+        else:
+            reason = self._reason(decided_by, ctx, place, unit_id)
+        return Decision(unit_id=unit_id, triage=triage, rule_id=decided_by.id if decided_by else None, reason=reason,
+                        town=place.town, station=place.station, place_method=place.method,
+                        place_confidence=place.confidence, category=ctx.category, group=ctx.group,
+                        priority=ctx.priority, trace=trace)
+
+    def _reason(self, cr: _Compiled, ctx: _Ctx, place: Place, unit_id: str | None) -> str:
+        said = [w for w in cr.keywords if w in ctx.words][:3]
+        because = f"keywords {'、'.join(said)}" if said else (cr.rule.description or cr.summary)
+        if cr.rule.triage:
+            return f"rule {cr.id}: {because} → triage"
+        unit = self.units.get(unit_id) if unit_id else None
+        target = unit.name if unit else str(unit_id)
+        if cr.rule.assign_to == "covering_station":
+            where = "station covering" if place.station else "branch of"
+            return f"rule {cr.id}: {because}; {where} {place.town} ({place.method}) → {target}"
+        return f"rule {cr.id}: {because} → {target}"
