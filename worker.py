@@ -52,19 +52,21 @@ class Worker:
             make_twilio_client(sms.account_sid, sms.auth_token, base_url=sms.base_url or None),
             SmsPolicy(from_number=sms.from_number, status_callback=sms.status_callback_url,
                       validity_seconds=sms.validity_seconds, max_attempts=sms.max_attempts,
-                      backoff_seconds=sms.backoff_seconds),
+                      backoff_seconds=sms.backoff_seconds, claim_seconds=config.jobs.claim_seconds),
             self.owner,
         )
         wb = config.writeback
         self.delivery = DeliveryPolicy(max_attempts=wb.max_attempts, backoff_seconds=wb.backoff_seconds,
-                                       max_backoff_seconds=wb.max_backoff_seconds)
+                                       max_backoff_seconds=wb.max_backoff_seconds,
+                                       claim_seconds=config.jobs.claim_seconds)
         self.stand_ins: list = []
         self.scheduler: Optional[BackgroundScheduler] = None
 
     # --- the jobs ------------------------------------------------------------------------------
 
     def poll(self, name: str):
-        return poll_channel(self.db, self.connectors[name], self.owner, hooks=[self._on_ingested])
+        return poll_channel(self.db, self.connectors[name], self.owner, hooks=[self._on_ingested],
+                            lease_seconds=self.config.jobs.claim_seconds)
 
     def _on_ingested(self, session, result) -> None:
         for ticket_id in result.recalled:

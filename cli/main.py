@@ -237,10 +237,26 @@ def cmd_outbox_retry(ctx: Context, args) -> int:
     return 0
 
 
+class _Sub:
+    """Subparsers that all take --config, before or after the subcommand."""
+
+    def __init__(self, action, common):
+        self.action, self.common = action, common
+
+    def add_parser(self, name, **kw):
+        parser = self.action.add_parser(name, parents=[self.common], **kw)
+        original = parser.add_subparsers
+        parser.add_subparsers = lambda **k: _Sub(original(**k), self.common)
+        return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="onequeue", description="one queue for every complaint channel")
-    p.add_argument("--config", help="configuration file (default: $ONEQUEUE_CONFIG or ./config.yaml)")
-    sub = p.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="configuration file (default: $ONEQUEUE_CONFIG or ./config.yaml)")
+    p = argparse.ArgumentParser(prog="onequeue", description="one queue for every complaint channel",
+                                parents=[common])
+    sub = _Sub(p.add_subparsers(dest="command", required=True), common)
 
     run = sub.add_parser("run", help="run the worker (polls, dispatch, SMS, write-back)")
     run.add_argument("--once", action="store_true", help="run each job once and exit")
@@ -299,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        ctx = Context(args.config)
+        ctx = Context(getattr(args, "config", None))
         return args.func(ctx, args)
     except ConfigError as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)

@@ -46,6 +46,8 @@ class JobsConfig(Strict):
     dispatch_seconds: float = Field(2, gt=0)
     sms_seconds: float = Field(2, gt=0)
     outbox_seconds: float = Field(5, gt=0)
+    claim_seconds: float = Field(60, gt=0, description="how long a worker holds a claimed row or channel poll; "
+                                 "work held by a worker that died is taken up again after this")
 
 
 class WritebackConfig(Strict):

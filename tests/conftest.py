@@ -58,3 +58,31 @@ def db(db_url):
     upgrade(database.engine)
     yield database
     database.dispose()
+
+
+# --- stand-ins and a configuration that points the worker at them ----------------------------------
+
+from simulators.testing import TWILIO_SID, TWILIO_TOKEN
+
+
+@pytest.fixture
+def hotline():
+    """A running 12345 stand-in on loopback."""
+    from simulators import WorkOrder12345
+
+    sim = WorkOrder12345(app_id="oq-test", app_secret="s3cret", seed=12345, rate_limit_rps=None)
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def sms_provider():
+    """A running Twilio stand-in on loopback."""
+    from simulators import TwilioStandIn
+
+    tw = TwilioStandIn(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN)
+    tw.start()
+    yield tw
+    tw.stop()
+
