@@ -12,7 +12,7 @@ from typing import Callable
 import ahocorasick
 
 from settings import ConfigError, load_yaml_model, parse_yaml_model
-from settings.yaml_loader import ConfigProblem
+from settings.yaml_loader import ConfigProblem, format_loc
 
 from dispatch.classify import Classifier, Taxonomy, load_default_taxonomy
 from dispatch.decision import Decision, TicketFacts, TraceStep
@@ -23,8 +23,9 @@ from dispatch.rules_schema import Condition, Rule, RulesFile
 Test = Callable[["_Ctx"], "str | None"]   # None: the condition holds; otherwise why it does not
 
 # Index keys, most selective first; a rule is filed under the most selective key it requires.
-_RANK = {"kw": 0, "station": 1, "town": 2, "group": 3, "category": 4, "channel": 5, "channel_kind": 6,
-         "kind": 7, "priority": 8}
+_RANK = {"kw": 0, "biz": 0, "addr": 1, "station": 1, "town": 2, "group": 3, "category": 4, "channel": 5,
+         "channel_kind": 6, "kind": 7, "priority": 8}
+_TEXT_KEYS = ("kw", "biz", "addr")   # looked up by scanning text: title+text, business name, addresses
 _FIELDS = ("station", "town", "group", "category", "channel", "channel_kind", "kind", "priority")
 
 
@@ -32,7 +33,7 @@ class _Ctx:
     """The facts a rule looks at, with the fields rules may change (category, priority) mutable."""
 
     __slots__ = ("channel", "channel_kind", "kind", "category", "group", "priority", "town", "station",
-                 "words", "event_address", "business_name", "business_address", "amount")
+                 "words", "biz", "addr", "amount")
 
 
 @lru_cache(maxsize=1)
@@ -75,12 +76,13 @@ def _compile(cond: Condition) -> tuple[Test | None, tuple | None]:
             noneset, why_none = frozenset(kw.none), f"mentions one of {'、'.join(kw.none)}"
             tests.append(lambda c: None if c.words.isdisjoint(noneset) else why_none)
     if cond.address:
-        parts, why_addr = tuple(cond.address), f"address has none of {'、'.join(cond.address)}"
-        tests.append(lambda c: None if any(p in c.event_address or p in c.business_address for p in parts)
-                     else why_addr)
+        parts, why_addr = frozenset(cond.address), f"address has none of {'、'.join(cond.address)}"
+        tests.append(lambda c: why_addr if c.addr.isdisjoint(parts) else None)
+        guards.append((frozenset(("addr", p) for p in cond.address), _RANK["addr"]))
     if cond.business:
-        names, why_biz = tuple(cond.business), f"business name has none of {'、'.join(cond.business)}"
-        tests.append(lambda c: None if any(p in c.business_name for p in names) else why_biz)
+        names, why_biz = frozenset(cond.business), f"business name has none of {'、'.join(cond.business)}"
+        tests.append(lambda c: why_biz if c.biz.isdisjoint(names) else None)
+        guards.append((frozenset(("biz", p) for p in cond.business), _RANK["biz"]))
     if cond.amount is not None:
         low = cond.amount.min if cond.amount.min is not None else float("-inf")
         high = cond.amount.max if cond.amount.max is not None else float("inf")
@@ -124,6 +126,26 @@ def _compile(cond: Condition) -> tuple[Test | None, tuple | None]:
     return all_hold, guard
 
 
+def _automaton(words: set[str]):
+    if not words:
+        return None
+    auto = ahocorasick.Automaton()
+    for w in words:
+        auto.add_word(w, w)
+    auto.make_automaton()
+    return auto
+
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _found(auto, text: str | None) -> frozenset[str] | set[str]:
+    """Every pattern of `auto` occurring in `text`, overlaps included."""
+    if auto is None or not text:
+        return _NOTHING
+    return {w for _, w in auto.iter(text)}
+
+
 class _Compiled:
     __slots__ = ("index", "rule", "id", "test", "guard", "summary", "keywords")
 
@@ -143,14 +165,30 @@ def _wanted_words(cond: Condition) -> list[str]:
     return words
 
 
+def _unknown_references(units: UnitDirectory, rules: RulesFile, file: str) -> list[ConfigProblem]:
+    """The check of rules against units for rules validated without context={"units": ...} (no lines then)."""
+    problems = []
+    for i, rule in enumerate(rules.rules):
+        if rule.assign is not None and rule.assign not in units:
+            problems.append(ConfigProblem(file, None, f"rules[{i}].assign", f"unknown unit {rule.assign!r}"))
+        for path, cond in rule.when.walk(("rules", i, "when")):
+            for town in cond.town or []:
+                if town not in units.branch_by_town:
+                    problems.append(ConfigProblem(file, None, format_loc(path + ("town",)),
+                                                  f"{town!r} is not an official town name of units.yaml"))
+            for station in cond.station or []:
+                unit = units.get(station)
+                if unit is None or unit.kind != "station":
+                    problems.append(ConfigProblem(file, None, format_loc(path + ("station",)),
+                                                  f"unknown station {station!r}"))
+    return problems
+
+
 class Dispatcher:
     """Decides where tickets go under one units directory and one rules file."""
 
     def __init__(self, units: UnitDirectory, rules: RulesFile, file: str = "rules.yaml"):
-        problems = []
-        for i, rule in enumerate(rules.rules):
-            if rule.assign is not None and rule.assign not in units:
-                problems.append(ConfigProblem(file, None, f"rules[{i}].assign", f"unknown unit {rule.assign!r}"))
+        problems = _unknown_references(units, rules, file)
         if problems:
             raise ConfigError(problems)
         self.units = units
@@ -176,44 +214,41 @@ class Dispatcher:
         return cls(units, rules, file=file)
 
     def _build_index(self) -> None:
-        words: set[str] = set()
+        patterns: dict[str, set[str]] = {key: set() for key in _TEXT_KEYS}
         self._unguarded: list[int] = []
-        self._kw_post: dict[str, list[int]] = {}
+        self._text_post: dict[str, dict[str, list[int]]] = {key: {} for key in _TEXT_KEYS}
         self._field_post: dict[str, dict[str, list[int]]] = {f: {} for f in _FIELDS}
         for cr in self._rules:
-            kw = cr.rule.when
-            for _, cond in kw.walk(()):
+            for _, cond in cr.rule.when.walk(()):
                 if cond.keywords is not None:
-                    words.update(cond.keywords.words())
+                    patterns["kw"].update(cond.keywords.words())
+                patterns["biz"].update(cond.business or ())
+                patterns["addr"].update(cond.address or ())
             if not cr.rule.enabled:
                 continue
             if cr.guard is None:
                 self._unguarded.append(cr.index)
                 continue
-            for field, value in cr.guard[0]:
-                post = self._kw_post if field == "kw" else self._field_post[field]
+            for key, value in cr.guard[0]:
+                post = self._text_post[key] if key in self._text_post else self._field_post[key]
                 post.setdefault(value, []).append(cr.index)
-        self._mutable_fields = {f for f in ("category", "priority") if self._field_post[f]}
-        self._auto = None
-        if words:
-            auto = ahocorasick.Automaton()
-            for w in words:
-                auto.add_word(w, w)
-            auto.make_automaton()
-            self._auto = auto
+        self._field_post = {f: post for f, post in self._field_post.items() if post}
+        self._mutable_fields = {f for f in ("category", "priority") if f in self._field_post}
+        self._automata = {key: _automaton(words) for key, words in patterns.items()}
 
     def _candidates(self, ctx: _Ctx, after: int = -1) -> list[int]:
         found = set(self._unguarded)
-        kw_post = self._kw_post
-        for w in ctx.words:
-            post = kw_post.get(w)
-            if post:
-                found.update(post)
+        for key, present in (("kw", ctx.words), ("biz", ctx.biz), ("addr", ctx.addr)):
+            if present:
+                post = self._text_post[key]
+                for w in present:
+                    hit = post.get(w)
+                    if hit:
+                        found.update(hit)
         for field, post in self._field_post.items():
-            if post:
-                hit = post.get(getattr(ctx, field))
-                if hit:
-                    found.update(hit)
+            hit = post.get(getattr(ctx, field))
+            if hit:
+                found.update(hit)
         if after >= 0:
             return sorted(i for i in found if i > after)
         return sorted(found)
@@ -230,10 +265,10 @@ class Dispatcher:
         ctx.group = found.group
         ctx.priority = "urgent" if facts.priority == "urgent" or found.urgent else "normal"
         ctx.town, ctx.station = place.town, place.station
-        ctx.words = {w for _, w in self._auto.iter(body)} if self._auto is not None else set()
-        ctx.event_address = facts.event_address or ""
-        ctx.business_name = facts.business_name or ""
-        ctx.business_address = facts.business_address or ""
+        auto = self._automata
+        ctx.words = _found(auto["kw"], body)
+        ctx.biz = _found(auto["biz"], facts.business_name)
+        ctx.addr = _found(auto["addr"], f"{facts.event_address or ''}\n{facts.business_address or ''}")
         ctx.amount = facts.amount
 
         trace: list[TraceStep] = []

@@ -122,6 +122,8 @@ def test_rules_checked_without_the_directory_are_checked_when_the_dispatcher_is_
     from settings import parse_yaml_model
     from dispatch.rules_schema import RulesFile
 
-    rules = parse_yaml_model("rules:\n  - id: x\n    assign: nobody\n", RulesFile)
-    with pytest.raises(ConfigError, match="unknown unit 'nobody'"):
+    rules = parse_yaml_model("rules:\n  - id: x\n    when: {town: 大良, station: st-x}\n    assign: nobody\n",
+                             RulesFile)
+    with pytest.raises(ConfigError) as caught:
         Dispatcher(units, rules)
+    assert [p.field for p in caught.value.problems] == ["rules[0].assign", "rules[0].when.town", "rules[0].when.station"]
