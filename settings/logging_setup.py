@@ -1,4 +1,4 @@
-"""structlog as JSON lines, with personal data masked on every line."""
+"""structlog as JSON lines, with personal data masked on every line, the standard library's logs included."""
 from __future__ import annotations
 
 import logging
@@ -8,22 +8,33 @@ import structlog
 
 from settings.masking import mask_event
 
+SHARED = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    mask_event,
+]
+
 
 def configure_logging(level: str = "info", stream=None) -> None:
     stream = stream or sys.stderr
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), stream=stream, format="%(message)s")
-    for noisy in ("apscheduler", "twilio.http_client", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *SHARED],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    for noisy in ("apscheduler", "twilio.http_client", "urllib3", "alembic"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            mask_event,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
+        processors=[*SHARED, structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.WriteLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
