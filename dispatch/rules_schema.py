@@ -145,6 +145,13 @@ class Rule(BaseModel):
     set_priority: Priority | None = None
     continue_: bool = Field(default=False, alias="continue")
 
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_written(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("YAML reads on/off/yes/no as true/false: put the id in quotes")
+        return value
+
     @field_validator("assign")
     @classmethod
     def _known_unit(cls, value: str | None, info: ValidationInfo) -> str | None:

@@ -127,3 +127,9 @@ def test_rules_checked_without_the_directory_are_checked_when_the_dispatcher_is_
     with pytest.raises(ConfigError) as caught:
         Dispatcher(units, rules)
     assert [p.field for p in caught.value.problems] == ["rules[0].assign", "rules[0].when.town", "rules[0].when.station"]
+
+
+def test_an_id_yaml_reads_as_a_boolean_gets_a_hint(units):
+    problems = _problems(units, "rules:\n  - id: on\n    triage: true\n")
+    assert [(p.line, p.field) for p in problems] == [(2, "rules[0].id")]
+    assert "put the id in quotes" in problems[0].message
