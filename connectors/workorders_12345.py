@@ -103,9 +103,10 @@ class WorkOrder12345Connector(Connector):
 
     # --- authentication -------------------------------------------------------------------
 
-    def _fetch_token(self) -> str:
+    def _fetch_token(self, attempts: Optional[int]) -> str:
         resp = self.http.request(
-            "POST", "/api/v1/auth/token", json={"app_id": self.config.app_id, "app_secret": self.config.app_secret}
+            "POST", "/api/v1/auth/token", json={"app_id": self.config.app_id, "app_secret": self.config.app_secret},
+            attempts=attempts,
         )
         body = _json(resp)
         if resp.status_code != 200 or body.get("code") != 0 or not body.get("token"):
@@ -116,16 +117,17 @@ class WorkOrder12345Connector(Connector):
         self._token_expires = time.monotonic() + max(60, int(body.get("expires_in", 7200))) - 60
         return self._token
 
-    def _auth_headers(self, renew: bool = False) -> dict[str, str]:
+    def _auth_headers(self, renew: bool = False, attempts: Optional[int] = None) -> dict[str, str]:
         with self._token_lock:
             if renew or self._token is None or time.monotonic() >= self._token_expires:
-                self._fetch_token()
+                self._fetch_token(attempts)
             return {"Authorization": f"Bearer {self._token}"}
 
-    def _call(self, method: str, path: str, **kw):
-        resp = self.http.request(method, path, headers=self._auth_headers(), **kw)
+    def _call(self, method: str, path: str, attempts: Optional[int] = None, **kw):
+        resp = self.http.request(method, path, headers=self._auth_headers(attempts=attempts), attempts=attempts, **kw)
         if resp.status_code == 401:
-            resp = self.http.request(method, path, headers=self._auth_headers(renew=True), **kw)
+            resp = self.http.request(method, path, headers=self._auth_headers(renew=True, attempts=attempts),
+                                     attempts=attempts, **kw)
         return resp
 
     # --- pull ------------------------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""The 12345 connector against the stand-in: it survives the faults the contract names and skips nothing."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from connectors import SourceUnavailable, WriteBackRejected, WriteBackRequest, build_connector
+from connectors.poll import poll_channel
+from tickets import store
+
+
+def connector(hotline, **settings):
+    base = {"base_url": hotline.base_url, "app_id": "oq-test", "app_secret": "s3cret", "page_size": 20,
+            "timeout_seconds": 3, "max_attempts": 4}
+    return build_connector("12345-sd", "12345", base | settings)
+
+
+def pull_all(conn, cursor=None):
+    records, bad = [], []
+    for batch in conn.pull(cursor):
+        records += batch.records
+        bad += batch.bad
+        cursor = batch.cursor
+    return records, bad, cursor
+
+
+def test_pages_that_shift_while_paging_skip_nothing(hotline):
+    hotline.add_orders(100)
+    calls = {"n": 0}
+    moved = []
+
+    def shift(_request):
+        calls["n"] += 1
+        if calls["n"] in (2, 3):
+            # an early order is updated: it moves to the end of the list, everything after it moves up
+            early = hotline.orders[calls["n"]]
+            moved.append(hotline.update_order(early["GDBH"], SQNR="补充材料")["GDBH"])
+            hotline.add_orders(3)
+
+    hotline.on_list = shift
+    records, bad, _ = pull_all(connector(hotline))
+    assert {r.source_ref for r in records} == {o["GDBH"] for o in hotline.orders}
+    assert not bad
+    latest = {r.source_ref: r for r in sorted(records, key=lambda r: r.source_updated_at)}
+    assert all(latest[ref].text == "补充材料" for ref in moved)
+
+
+def test_malformed_orders_are_set_aside_with_a_reason_and_the_rest_go_in(hotline):
+    hotline.add_orders(30, malformed=5)
+    records, bad, _ = pull_all(connector(hotline))
+    # (the overlap re-reads some orders; the store keeps each once)
+    assert len({r.source_ref for r in records}) == 30
+    assert len({repr(b.raw) for b in bad}) == 5
+    assert all(("GDBH" in b.reason) or ("not a date" in b.reason) or ("missing" in b.reason) for b in bad)
+
+
+def test_an_expired_token_is_renewed_once_and_the_pull_goes_on(hotline):
+    hotline.add_orders(5)
+    conn = connector(hotline)
+    pull_all(conn)
+    hotline.expire_tokens()
+    records, _, _ = pull_all(conn)
+    assert len({r.source_ref for r in records}) == 5
+
+
+def test_rate_limits_and_maintenance_are_waited_out(hotline):
+    hotline.add_orders(60)
+    hotline.rate_limit_rps = 4
+    hotline.fail_next(2, status=503)
+    started = time.monotonic()
+    records, _, _ = pull_all(connector(hotline, page_size=10, max_attempts=8))
+    assert len({r.source_ref for r in records}) == 60
+    # Retry-After was obeyed rather than hammering: at 4 requests per second this took a while
+    assert time.monotonic() - started > 0.5
+
+
+def test_a_source_that_stays_down_is_an_error_for_the_next_poll_and_nothing_is_lost(db, hotline):
+    hotline.add_orders(10)
+    conn = connector(hotline, max_attempts=2)
+    hotline.go_down()
+    report = poll_channel(db, conn, "w1")
+    assert report.error and "ConnectionError" in report.error
+    with db.transaction() as s:
+        assert store.counts_by_status(s) == {}
+    hotline.come_up()
+    report = poll_channel(db, conn, "w1")
+    assert report.error is None and report.created == 10
+
+
+def test_write_back_is_idempotent_and_forbidden_transitions_are_refused(hotline):
+    order = hotline.add_orders(1)[0]
+    conn = connector(hotline)
+    sign = WriteBackRequest(order["GDBH"], "accepted", "oq-key-1", {"unit_name": "大良市场监督管理所"})
+    assert conn.write_back(sign).outcome == "done"
+    assert conn.write_back(sign).outcome == "done"  # the same request id: the first answer, no second effect
+    again = WriteBackRequest(order["GDBH"], "accepted", "oq-key-2", {"unit_name": "大良市场监督管理所"})
+    assert conn.write_back(again).outcome == "already_done"  # 40901
+    assert hotline.effect_count(order["GDBH"], "sign") == 1
+    hotline.withdraw(order["GDBH"])
+    with pytest.raises(WriteBackRejected, match="40902"):
+        conn.write_back(WriteBackRequest(order["GDBH"], "resolved", "oq-key-3", {"result": "已办结"}))
+
+
+def test_wrong_credentials_say_so(hotline):
+    conn = connector(hotline, app_secret="wrong")
+    with pytest.raises(SourceUnavailable, match="refused the credentials"):
+        pull_all(conn)

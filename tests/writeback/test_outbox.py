@@ -1,0 +1,97 @@
+"""Results reach the source once and in order, through outages, with dead letters that can be re-driven."""
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import select
+
+from cli.main import main as cli
+from settings.config_schema import load_config
+from simulators.testing import write_config
+from tickets.models import Ticket
+from worker import Worker
+from writeback import OutboxItem
+
+
+def _dispatched(worker):
+    with worker.db.transaction() as s:
+        return [t.number for t in s.scalars(select(Ticket).where(Ticket.status == "dispatched").order_by(Ticket.id))]
+
+
+def test_results_wait_out_an_outage_and_arrive_once_in_order(tmp_path, db_url, hotline, sms_provider):
+    hotline.add_orders(5)
+    config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider)
+    worker = Worker(load_config(config))
+    worker.run_once()
+    numbers = _dispatched(worker)
+    assert numbers
+    # given the hotline is down while staff resolve the tickets
+    hotline.go_down()
+    assert cli(["--config", config, "tickets", "resolve", *numbers, "--result", "已调解"]) == 0
+    worker.deliver()
+    with worker.db.transaction() as s:
+        pending = s.scalars(select(OutboxItem)).all()
+    assert pending and {o.status for o in pending} == {"pending"}
+    assert all(o.attempts >= 1 and o.last_error for o in pending if o.effect == "accepted")
+    # when it comes back
+    hotline.come_up()
+    for _ in range(40):
+        worker.deliver()
+        with worker.db.transaction() as s:
+            if {o.status for o in s.scalars(select(OutboxItem))} == {"delivered"}:
+                break
+        time.sleep(0.2)
+    # then each order was signed once and then replied to once, in that order
+    with worker.db.transaction() as s:
+        refs = [t.source_ref for t in s.scalars(select(Ticket).where(Ticket.number.in_(numbers)))]
+    for ref in refs:
+        calls = [e["call"] for e in hotline.effects if e["gdbh"] == ref]
+        assert calls == ["sign", "reply"], calls
+        assert hotline.get(ref)["ZT"] == "已办结"
+
+
+def test_a_dead_letter_is_listed_and_can_be_re_driven(tmp_path, db_url, hotline, sms_provider, capsys):
+    hotline.add_orders(1)
+    config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider,
+                          extra="")
+    cfg = load_config(config)
+    cfg.writeback.max_attempts = 1
+    worker = Worker(cfg)
+    worker.run_once()
+    (number,) = _dispatched(worker)
+    hotline.go_down()
+    assert cli(["--config", config, "tickets", "accept", number]) == 0
+    worker.deliver()
+    capsys.readouterr()
+    assert cli(["--config", config, "outbox", "list", "--dead", "--json"]) == 0
+    dead = json.loads(capsys.readouterr().out)
+    assert len(dead) == 1 and dead[0]["effect"] == "accepted" and "attempts spent" in dead[0]["last_error"]
+    assert cli(["--config", config, "health", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["outbox"] == {"dead": 1}
+    # when the cause is fixed and the dead letter re-driven
+    hotline.come_up()
+    assert cli(["--config", config, "outbox", "retry", "--all"]) == 0
+    worker.deliver()
+    with worker.db.transaction() as s:
+        item = s.scalars(select(OutboxItem)).one()
+        ref = s.scalars(select(Ticket.source_ref)).one()
+    assert item.status == "delivered"
+    assert hotline.effect_count(ref, "sign") == 1
+
+
+def test_a_transition_the_source_forbids_is_a_dead_letter_with_its_reason(tmp_path, db_url, hotline, sms_provider):
+    order = hotline.add_orders(1)[0]
+    config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider)
+    worker = Worker(load_config(config))
+    worker.run_once()
+    (number,) = _dispatched(worker)
+    assert cli(["--config", config, "tickets", "accept", number]) == 0
+    worker.deliver()
+    # the caller withdraws at the hotline before onequeue has polled again
+    hotline.withdraw(order["GDBH"])
+    assert cli(["--config", config, "tickets", "resolve", number, "--result", "已处理"]) == 0
+    worker.deliver()
+    with worker.db.transaction() as s:
+        reply = s.scalars(select(OutboxItem).where(OutboxItem.effect == "resolved")).one()
+    assert reply.status == "dead" and "40902" in reply.last_error
