@@ -250,6 +250,11 @@ class _Sub:
         return parser
 
 
+# Modules that add subcommands of their own: each has `register(sub)`, where `sub.add_parser(...)` works
+# as in build_parser below and a command's function receives (ctx: Context, args).
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default=argparse.SUPPRESS,
@@ -309,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     orr.add_argument("ids", nargs="*", type=int)
     orr.add_argument("--all", action="store_true")
     orr.set_defaults(func=cmd_outbox_retry)
+
+    import importlib
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return p
 
 
