@@ -61,6 +61,8 @@ class Worker:
                                        claim_seconds=config.jobs.claim_seconds)
         self.stand_ins: list = []
         self.scheduler: Optional[BackgroundScheduler] = None
+        self.web_server = None
+        self.web_url: Optional[str] = None
 
     # --- the jobs ------------------------------------------------------------------------------
 
@@ -136,6 +138,23 @@ class Worker:
             self.stand_ins.append(tw)
             log.info("demo_stand_in_started", stand_in="twilio", url=tw.base_url)
 
+    def web_context(self):
+        from web import WebContext
+
+        return WebContext(self.config, self.db, parts={"dispatcher": self.dispatcher, "worker": self})
+
+    def start_web(self) -> None:
+        """Serve the webhooks (and later the pages) from this process, if `web.enabled`."""
+        if not self.config.web.enabled:
+            return
+        from web import create_app, serve_in_thread
+        from web.app import bound_port
+
+        web = self.config.web
+        self.web_server, _ = serve_in_thread(create_app(self.web_context()), web.host, web.port)
+        self.web_url = web.base_url(bound_port(self.web_server))
+        log.info("web_started", url=self.web_url)
+
     def status_line(self) -> str:
         with self.db.transaction() as s:
             counts = counts_by_status(s)
@@ -151,6 +170,7 @@ class Worker:
         """Run the jobs on their intervals until SIGINT or SIGTERM."""
         self.prepare()
         self.start_demo()
+        self.start_web()
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
@@ -170,6 +190,8 @@ class Worker:
             if tty:
                 print()
             self.scheduler.shutdown(wait=True)
+            if self.web_server is not None:
+                self.web_server.should_exit = True
             for sim in self.stand_ins:
                 sim.stop()
             self.db.dispose()

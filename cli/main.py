@@ -72,6 +72,20 @@ def cmd_run(ctx: Context, args) -> int:
     return 0
 
 
+def cmd_serve(ctx: Context, args) -> int:
+    """The HTTP service alone (webhooks, health), without the scheduled jobs."""
+    import uvicorn
+
+    from settings.logging_setup import configure_logging
+    from web import WebContext, create_app
+
+    configure_logging(ctx.config.log_level)
+    web = ctx.config.web
+    uvicorn.run(create_app(WebContext(ctx.config, ctx.db)), host=args.host or web.host, port=args.port or web.port,
+                log_config=None, access_log=False)
+    return 0
+
+
 def cmd_health(ctx: Context, args) -> int:
     from cli.health import collect
 
@@ -266,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the worker (polls, dispatch, SMS, write-back)")
     run.add_argument("--once", action="store_true", help="run each job once and exit")
     run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="the HTTP service alone: webhooks and health")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
 
     health = sub.add_parser("health", help="queue depth, channels, SMS and write-back state")
     health.add_argument("--json", action="store_true")

@@ -70,6 +70,17 @@ class DemoConfig(Strict):
     twilio: Optional[DemoStandIn] = None
 
 
+class WebConfig(Strict):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: Optional[str] = Field(None, description="the URL providers call back on, e.g. for SMS webhooks; "
+                                      "default http://host:port")
+
+    def base_url(self, port: Optional[int] = None) -> str:
+        return (self.public_url or f"http://{self.host}:{port or self.port}").rstrip("/")
+
+
 class AppConfig(Strict):
     database_url: str = "sqlite:///var/onequeue.db"
     units_file: str = "units.yaml"
@@ -78,6 +89,7 @@ class AppConfig(Strict):
     demo: DemoConfig = Field(default_factory=DemoConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     writeback: WritebackConfig = Field(default_factory=WritebackConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     sms: SmsConfig
     channels: list[ChannelConfig] = Field(default_factory=list)
 

@@ -16,6 +16,8 @@ database_url: "{db_url}"
 units_file: "{ROOT / 'units.yaml'}"
 rules_file: "{ROOT / 'rules.yaml'}"
 log_level: warning
+web:
+  port: 0
 jobs:
   dispatch_seconds: 0.5
   sms_seconds: 0.5

@@ -1,0 +1,54 @@
+"""The FastAPI application and how it is served; each area adds its routes from its own module."""
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import uvicorn
+from fastapi import FastAPI
+
+from tickets.db import Database
+
+# Modules with `router(ctx: WebContext) -> fastapi.APIRouter`, mounted in this order.
+ROUTE_MODULES: tuple[str, ...] = ("web.health_routes",)
+
+
+@dataclass
+class WebContext:
+    """What the routes need: the configuration, the database, and shared parts the worker built."""
+
+    config: Any
+    db: Database
+    parts: dict[str, Any] = field(default_factory=dict)
+
+
+def create_app(ctx: WebContext) -> FastAPI:
+    app = FastAPI(title="onequeue", version="0.1.0")
+    app.state.ctx = ctx
+    for module in ROUTE_MODULES:
+        app.include_router(importlib.import_module(module).router(ctx))
+    return app
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the worker owns the process's signals
+        pass
+
+
+def serve_in_thread(app: FastAPI, host: str, port: int) -> tuple[_Server, threading.Thread]:
+    """Start uvicorn in a daemon thread; returns once it accepts connections."""
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        threading.Event().wait(0.02)
+    return server, thread
+
+
+def bound_port(server: _Server) -> Optional[int]:
+    for s in server.servers:
+        for sock in s.sockets:
+            return sock.getsockname()[1]
+    return None
