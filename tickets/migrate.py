@@ -18,8 +18,11 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply every migration not yet applied (safe to run from several workers on PostgreSQL)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Apply every migration not yet applied (safe to run from several workers on PostgreSQL).
+
+    Parts add their tables in migrations of their own that branch from the first one, so "heads":
+    every branch is brought up to date."""
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
