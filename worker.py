@@ -18,10 +18,10 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from connectors import build_connector
+from connectors import Connector, build_connector
 from connectors.poll import poll_channel
-from dispatch import Dispatcher
 from dispatch.job import dispatch_new
+from dispatch.reload import RulesReloader
 from notify import SmsPolicy, SmsSender, plan_dispatch_sms, plan_recall_sms
 from notify.models import SmsMessage
 from notify.twilio_client import make_twilio_client
@@ -30,7 +30,7 @@ from settings.logging_setup import configure_logging
 from tickets import Database, Ticket
 from tickets.migrate import upgrade
 from tickets.store import counts_by_status
-from writeback import DeliveryPolicy, OutboxItem, deliver_due
+from writeback import DeliveryPolicy, OutboxItem, deliver_due, reconcile
 
 log = structlog.get_logger("worker")
 
@@ -42,7 +42,9 @@ class Worker:
         self.config = config
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.db = Database(config.resolved_database_url())
-        self.dispatcher = Dispatcher.from_files(config.path(config.units_file), config.path(config.rules_file))
+        self.rules = RulesReloader(config.path(config.units_file), config.path(config.rules_file))
+        self.dispatcher = self.rules.dispatcher
+        self._rules_lock = threading.Lock()
         self.connectors = {
             ch.name: build_connector(ch.name, ch.kind, ch.settings) for ch in config.channels if ch.enabled
         }
@@ -54,6 +56,7 @@ class Worker:
                       validity_seconds=sms.validity_seconds, max_attempts=sms.max_attempts,
                       backoff_seconds=sms.backoff_seconds, claim_seconds=config.jobs.claim_seconds),
             self.owner,
+            on_gave_up=self._on_sms_gave_up,
         )
         wb = config.writeback
         self.delivery = DeliveryPolicy(max_attempts=wb.max_attempts, backoff_seconds=wb.backoff_seconds,
@@ -77,7 +80,20 @@ class Worker:
             plan_recall_sms(session, ticket, unit, self.config.sms.templates.recalled)
 
     def dispatch(self) -> int:
+        self.reload_rules()
         return dispatch_new(self.db, self.dispatcher, hooks=[self._on_dispatched])
+
+    def reload_rules(self) -> None:
+        """Swap in a changed units or rules file that loads; one that does not is refused and the running rules stay."""
+        with self._rules_lock:   # one reload at a time, and the newest dispatcher is the one kept
+            fresh = self.rules.reload_if_changed(self.db, self.owner)
+            if fresh is not None:
+                self.dispatcher = fresh   # a batch already running keeps the dispatcher it started with
+
+    def _on_sms_gave_up(self, session, msg, error_code, error) -> None:
+        from notify.delivery import give_up
+
+        give_up(session, msg, error_code, error, self.dispatcher.units)
 
     def _on_dispatched(self, session, ticket, unit) -> None:
         plan_dispatch_sms(session, ticket, unit, self.config.sms.templates.dispatched)
@@ -88,14 +104,21 @@ class Worker:
     def deliver(self):
         return deliver_due(self.db, self.connectors, self.owner, self.delivery)
 
+    def reconcile(self):
+        wb = self.config.writeback
+        return reconcile(self.db, self.connectors, hours=wb.reconcile_hours, requeue=wb.reconcile_requeue)
+
     def jobs(self) -> list[tuple[str, Callable, float]]:
         jobs: list[tuple[str, Callable, float]] = []
         for ch in self.config.channels:
-            if ch.enabled:
+            # Push kinds (walk-in, web intake, Open311) have nothing to poll.
+            if ch.enabled and type(self.connectors[ch.name]).pull is not Connector.pull:
                 jobs.append((f"poll:{ch.name}", lambda n=ch.name: self.poll(n), ch.poll_seconds))
         j = self.config.jobs
         jobs += [("dispatch", self.dispatch, j.dispatch_seconds), ("sms", self.send_sms, j.sms_seconds),
                  ("outbox", self.deliver, j.outbox_seconds)]
+        if self.config.writeback.reconcile_minutes:
+            jobs.append(("reconcile", self.reconcile, self.config.writeback.reconcile_minutes * 60))
         return jobs
 
     # --- running ------------------------------------------------------------------------------
@@ -153,6 +176,10 @@ class Worker:
         web = self.config.web
         self.web_server, _ = serve_in_thread(create_app(self.web_context()), web.host, web.port)
         self.web_url = web.base_url(bound_port(self.web_server))
+        if not self.config.sms.status_callback_url:  # delivery reports come back to this service
+            from web.sms_routes import STATUS_PATH
+
+            self.sms.policy.status_callback = self.web_url + STATUS_PATH
         log.info("web_started", url=self.web_url)
 
     def status_line(self) -> str:

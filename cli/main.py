@@ -99,6 +99,9 @@ def cmd_health(ctx: Context, args) -> int:
               f"lag {ch['lag_seconds'] if ch['lag_seconds'] is not None else '?'} s, errors {ch['error_count']}, "
               f"quarantine {ch['quarantined']}" + (f", last error: {ch['last_error']}" if ch["last_error"] else ""))
     print("sms:", ", ".join(f"{k} {v}" for k, v in sorted(data["sms"].items())) or "none")
+    from cli.sms_cmd import print_sms_health
+
+    print_sms_health(data["sms_delivery"])
     print("write-backs:", ", ".join(f"{k} {v}" for k, v in sorted(data["outbox"].items())) or "none")
     return 0
 
@@ -239,6 +242,26 @@ def cmd_outbox_list(ctx: Context, args) -> int:
     return 0
 
 
+def cmd_outbox_reconcile(ctx: Context, args) -> int:
+    from dataclasses import asdict
+
+    from connectors import build_connector
+    from writeback import reconcile
+
+    connectors = {ch.name: build_connector(ch.name, ch.kind, ch.settings) for ch in ctx.config.channels if ch.enabled}
+    report = reconcile(ctx.db, connectors, hours=args.hours, requeue=args.requeue)
+    if args.json:
+        _print_json(asdict(report))
+        return 0
+    print(f"checked {report.checked} record(s); {len(report.differences)} difference(s)")
+    for d in report.differences:
+        print(f"  {d.number} {d.channel} {d.source_ref}: {d.effect} delivered, source shows {d.source_status!r} "
+              f"(expected one of {', '.join(d.expected)})" + ("; queued again" if d.requeued else ""))
+    for name in report.skipped_channels:
+        print(f"  {name}: source unavailable, not checked", file=sys.stderr)
+    return 0
+
+
 def cmd_outbox_retry(ctx: Context, args) -> int:
     from writeback import retry_dead
 
@@ -266,7 +289,7 @@ class _Sub:
 
 # Modules that add subcommands of their own: each has `register(sub)`, where `sub.add_parser(...)` works
 # as in build_parser below and a command's function receives (ctx: Context, args).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cli.walkin", "cli.rules_cmd", "cli.sms_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     orr.add_argument("ids", nargs="*", type=int)
     orr.add_argument("--all", action="store_true")
     orr.set_defaults(func=cmd_outbox_retry)
+    orc = o.add_parser("reconcile", help="compare what sources show with the results delivered to them")
+    orc.add_argument("--hours", type=float, default=24, help="tickets changed in this many hours (default 24)")
+    orc.add_argument("--requeue", action="store_true", help="queue a missing result again")
+    orc.add_argument("--json", action="store_true")
+    orc.set_defaults(func=cmd_outbox_reconcile)
 
     import importlib
 
@@ -345,6 +373,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         ctx = Context(getattr(args, "config", None))
+        from settings.logging_setup import configure_logging
+
+        configure_logging(ctx.config.log_level)  # JSON lines on stderr; stdout is the command's answer
         return args.func(ctx, args)
     except ConfigError as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)

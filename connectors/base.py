@@ -72,6 +72,13 @@ class Connector:
         """Apply one effect at the source, idempotently under `request.key`."""
         raise NotImplementedError(f"connector kind {self.kind!r} does not write back")
 
+    def scan_since(self, since: datetime) -> Iterator[Batch]:
+        """Re-read the source's records changed since `since`, for reconciliation (pull-able kinds)."""
+        raise NotImplementedError(f"connector kind {self.kind!r} cannot be re-read")
+
+    # For reconciliation: which source statuses show that an effect has arrived.
+    effect_statuses: ClassVar[dict[str, frozenset[str]]] = {}
+
     def health(self) -> dict[str, Any]:
         return {}
 

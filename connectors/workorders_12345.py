@@ -93,6 +93,11 @@ def normalise(item: dict) -> IncomingTicket:
 class WorkOrder12345Connector(Connector):
     kind = "12345"
     Config = Settings
+    effect_statuses = {
+        "accepted": frozenset({"已签收", "办理中", "已办结"}),
+        "resolved": frozenset({"已办结"}),
+        "returned": frozenset({"已退回"}),
+    }
 
     def __init__(self, name: str, config: Settings):
         super().__init__(name, config)
@@ -167,6 +172,9 @@ class WorkOrder12345Connector(Connector):
                 query_since, page = restart, 1
             else:
                 page += 1  # a whole page within the overlap: step on so the pull always progresses
+
+    def scan_since(self, since: datetime) -> Iterator[Batch]:
+        yield from self.pull(json.dumps({"since": (since + timedelta(seconds=self.config.overlap_seconds)).isoformat()}))
 
     def lag(self, cursor: Optional[str], now: datetime) -> Optional[float]:
         since = _cursor_since(cursor)

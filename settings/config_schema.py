@@ -28,6 +28,10 @@ class ChannelConfig(Strict):
 class SmsTemplates(Strict):
     dispatched: str = "【顺德市场监管】新派单{number}（{kind}）：{title}。地点：{place}。请尽快联系投诉人并处理，回复“{number} 受理”签收。"
     recalled: str = "【顺德市场监管】工单{number}已由来源撤销，无需再处理。"
+    # Answers to staff replies by SMS ({action} is e.g. 受理, {reason} why it was refused); "" sends none.
+    reply_help: str = "【顺德市场监管】未能识别回复。请按格式回复：工单号 受理／已联系／办结 结果／退回 原因，如：SD2611-00001 办结 已退款"
+    reply_done: str = "【顺德市场监管】工单{number}已{action}，已记录。"
+    reply_refused: str = "【顺德市场监管】工单{number}未能{action}：{reason}。"
 
 
 class SmsConfig(Strict):
@@ -54,6 +58,9 @@ class WritebackConfig(Strict):
     max_attempts: int = Field(8, ge=1)
     backoff_seconds: float = Field(5, gt=0)
     max_backoff_seconds: float = Field(3600, gt=0)
+    reconcile_minutes: float = Field(30, ge=0, description="how often to compare sources with onequeue; 0: never")
+    reconcile_hours: float = Field(24, gt=0, description="tickets changed within this window are compared")
+    reconcile_requeue: bool = Field(False, description="queue a result again when a source does not show it")
 
 
 class DemoStandIn(Strict):

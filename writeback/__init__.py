@@ -4,5 +4,7 @@ Exports `enqueue` (called in the transaction of a status change) and the deliver
 """
 from writeback.models import OutboxItem
 from writeback.outbox import DeliveryPolicy, DeliveryReport, deliver_due, enqueue, retry_dead
+from writeback.reconcile import ReconcileReport, reconcile
 
-__all__ = ["OutboxItem", "DeliveryPolicy", "DeliveryReport", "deliver_due", "enqueue", "retry_dead"]
+__all__ = ["OutboxItem", "DeliveryPolicy", "DeliveryReport", "deliver_due", "enqueue", "retry_dead",
+           "ReconcileReport", "reconcile"]

@@ -95,3 +95,32 @@ def test_a_transition_the_source_forbids_is_a_dead_letter_with_its_reason(tmp_pa
     with worker.db.transaction() as s:
         reply = s.scalars(select(OutboxItem).where(OutboxItem.effect == "resolved")).one()
     assert reply.status == "dead" and "40902" in reply.last_error
+
+
+def test_reconciliation_finds_a_result_the_source_lost_and_queues_it_again(
+        tmp_path, db_url, hotline, sms_provider, capsys):
+    hotline.add_orders(3)
+    config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider)
+    worker = Worker(load_config(config))
+    worker.run_once()
+    numbers = _dispatched(worker)
+    assert cli(["--config", config, "tickets", "resolve", *numbers, "--result", "已退款"]) == 0
+    worker.deliver()
+    with worker.db.transaction() as s:
+        refs = {t.number: t.source_ref for t in s.scalars(select(Ticket))}
+    # given the hotline loses one reply (its state rolls back to signed)
+    lost = refs[numbers[0]]
+    hotline.update_order(lost, ZT="已签收")
+    capsys.readouterr()
+    assert cli(["--config", config, "outbox", "reconcile", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(d["source_ref"], d["source_status"]) for d in report["differences"]] == [(lost, "已签收")]
+    assert report["checked"] == len(numbers)
+    # when reconciliation may re-queue, the result goes again and arrives
+    assert cli(["--config", config, "outbox", "reconcile", "--requeue"]) == 0
+    worker.deliver()
+    assert hotline.get(lost)["ZT"] == "已办结"
+    assert hotline.effect_count(lost, "reply") == 2
+    capsys.readouterr()
+    assert cli(["--config", config, "outbox", "reconcile", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["differences"] == []
