@@ -142,6 +142,8 @@ class TwilioStandIn(StandInServer):
     `rate_limit_rps` (429 / 20429 above it), `delivery_delay` (seconds from queued to sent and
     from sent to delivered), `segments_per_second` (a single long code's throughput: messages
     queue behind each other and expire after their ValidityPeriod; None sends at once).
+    `go_down()` takes only the API away: messages already accepted are still delivered and
+    their callbacks still sent, as when Twilio's edge fails and its core does not.
     """
 
     def __init__(
@@ -310,7 +312,8 @@ class TwilioStandIn(StandInServer):
         failure = self._take_failure()
         if failure:
             status = failure[0]
-            return twilio_error(status, 20000 + status, "Service Unavailable" if status == 503 else "Internal Server Error")
+            message = "Service Unavailable" if status == 503 else "Internal Server Error"
+            return twilio_error(status, 20000 + status, message)
         match = re.fullmatch(rf"/{API_VERSION}/Accounts/([^/]+)/Messages(?:/([^/]+))?\.json", request.path)
         if not match:
             return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
@@ -341,7 +344,8 @@ class TwilioStandIn(StandInServer):
         ):
             return twilio_error(401, 20003, "Authenticate", {"WWW-Authenticate": 'Basic realm="Twilio API"'})
         if path_account != self.account_sid:
-            return twilio_error(404, 20404, f"The requested resource /{API_VERSION}/Accounts/{path_account} was not found")
+            resource = f"/{API_VERSION}/Accounts/{path_account}"
+            return twilio_error(404, 20404, f"The requested resource {resource} was not found")
         return None
 
     def _create(self, form: dict[str, str]) -> Reply:
@@ -358,7 +362,8 @@ class TwilioStandIn(StandInServer):
         if not E164.match(to):
             return twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         if from_ and not (E164.match(from_) or ALPHANUMERIC_SENDER.match(from_)):
-            return twilio_error(400, 21212, f"The 'From' number {from_} is not a valid phone number, shortcode, or alphanumeric sender ID.")
+            return twilio_error(400, 21212, f"The 'From' number {from_} is not a valid phone number, "
+                                            "shortcode, or alphanumeric sender ID.")
         if service and not re.fullmatch(r"MG[0-9a-f]{32}", service):
             return twilio_error(400, 21701, f"The Messaging Service Sid {service} is invalid.")
         if to.startswith("+86") and not CN_MOBILE.match(to):

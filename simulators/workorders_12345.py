@@ -2,6 +2,7 @@
 it keeps orders, tokens and write effects, and can be told to throttle, go into maintenance or fail."""
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import math
@@ -81,9 +82,10 @@ def _parse_time(text: str) -> datetime:
 
 
 class WorkOrder12345(StandInServer):
-    """The 12345 work-order interface on loopback. See the module docstring and the spec.
+    """The 12345 work-order interface on loopback.
 
-    Faults: `rate_limit_rps` (429 above it), `maintenance` (503, every other answer HTML),
+    Tests drive it with add_orders(), update_order(), withdraw() and generate_every(), read it
+    with orders, get(), effects and effect_count(), and move time with `clock`. Faults: `rate_limit_rps` (429 above it), `maintenance` (503, every other answer HTML),
     `nightly_maintenance` (503 from 01:00 to 01:30 by `clock`), `fail_next(n, status)`,
     `error_rate` (random 500/502), `latency`, `go_down()` / `come_up()`.
     """
@@ -118,6 +120,7 @@ class WorkOrder12345(StandInServer):
         self._lock = threading.RLock()
         self._orders: dict[str, _Stored] = {}
         self._sorted: list[_Stored] | None = None  # listing order, rebuilt after a change
+        self._sorted_times: list[datetime] = []  # their update times, to find updated_since by bisection
         self._effects: list[dict] = []
         self._answers: dict[str, tuple[int, dict]] = {}
         self._tokens: dict[str, datetime] = {}
@@ -262,6 +265,7 @@ class WorkOrder12345(StandInServer):
     def _listing(self) -> list[_Stored]:
         if self._sorted is None:
             self._sorted = sorted(self._orders.values(), key=_Stored.sort_key)
+            self._sorted_times = [s.updated for s in self._sorted]
         return self._sorted
 
     # -- HTTP -------------------------------------------------------------------------------
@@ -365,10 +369,10 @@ class WorkOrder12345(StandInServer):
             self.on_list({"updated_since": since, "page": page, "page_size": page_size})
         with self._lock:
             listing = self._listing()
-            if since_time is not None:
-                listing = [s for s in listing if s.updated >= since_time]
-            items = [copy.deepcopy(s.record) for s in listing[(page - 1) * page_size: page * page_size]]
-            total = len(listing)
+            first = bisect.bisect_left(self._sorted_times, since_time) if since_time else 0
+            start = first + (page - 1) * page_size
+            items = [copy.deepcopy(s.record) for s in listing[start:start + page_size]]
+            total = len(listing) - first
         return json_reply(200, {"code": 0, "total": total, "page": page, "page_size": page_size, "items": items})
 
     def _write(self, call: str, gdbh: str, body: dict) -> Reply:

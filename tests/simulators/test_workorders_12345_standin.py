@@ -37,7 +37,8 @@ class Client:
         self.token = None
 
     def login(self, app_id="app", app_secret="secret") -> requests.Response:
-        resp = requests.post(self.sim.base_url + "/api/v1/auth/token", json={"app_id": app_id, "app_secret": app_secret})
+        resp = requests.post(self.sim.base_url + "/api/v1/auth/token",
+                             json={"app_id": app_id, "app_secret": app_secret})
         if resp.status_code == 200:
             self.token = resp.json()["token"]
         return resp
