@@ -16,8 +16,19 @@ SHARED = [
 ]
 
 
+class _CurrentStderr:
+    """Whatever sys.stderr is when a line is written (not when logging was set up), so a replaced stderr
+    (a test's capture, a daemon's redirect) never leaves the logger writing to a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "info", stream=None) -> None:
-    stream = stream or sys.stderr
+    stream = stream or _CurrentStderr()
     numeric = getattr(logging, level.upper(), logging.INFO)
     handler = logging.StreamHandler(stream)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
@@ -31,6 +42,8 @@ def configure_logging(level: str = "info", stream=None) -> None:
     root.setLevel(numeric)
     for noisy in ("apscheduler", "twilio.http_client", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    # A run skipped because the previous one is still going is the intended behaviour, not news.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     structlog.configure(
         processors=[*SHARED, structlog.processors.format_exc_info,
                     structlog.processors.JSONRenderer(ensure_ascii=False)],

@@ -66,7 +66,7 @@ def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(tmp_path, db_ur
     # and every planned SMS went out exactly once
     sent = Counter((m["to"], m["body"]) for m in sms_provider.messages)
     assert max(sent.values()) == 1
-    assert {r.status for r in sms_rows} == {"sent"}
+    assert {r.status for r in sms_rows} <= {"sent", "delivered"}
     assert len(sms_provider.messages) == len(sms_rows)
     # and every dispatched ticket reached its unit
     dispatched = [t for t in tickets if t.status == "dispatched"]
