@@ -25,6 +25,7 @@ def facts_of(ticket: Ticket):
         text=ticket.text or "", event_address=ticket.event_address, business_name=ticket.business_name,
         business_address=ticket.business_address, area_code=ticket.area_code,
         amount=float(ticket.amount) if ticket.amount is not None else None, priority=ticket.priority,
+        walk_in_station=ticket.intake_station,
     )
 
 

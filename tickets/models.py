@@ -52,6 +52,7 @@ class Ticket(Base):
     area_code: Mapped[Optional[str]] = mapped_column(String(12))
     town: Mapped[Optional[str]] = mapped_column(String(32))
     station: Mapped[Optional[str]] = mapped_column(String(64))
+    intake_station: Mapped[Optional[str]] = mapped_column(String(64))  # the station a walk-in was taken at
     amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))
     category: Mapped[Optional[str]] = mapped_column(String(32))
     priority: Mapped[str] = mapped_column(String(16), default="normal")

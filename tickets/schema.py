@@ -34,6 +34,7 @@ class IncomingTicket(BaseModel):
     source_status: Optional[str] = None
     source_deadline: Optional[datetime] = None
     withdrawn: bool = False
+    intake_station: Optional[str] = None  # walk-ins: the service station that took the visit
     payload: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("source_updated_at", "received_at", "source_deadline")

@@ -1,0 +1,130 @@
+"""`onequeue walkin register|import`: staff put a station's walk-in visits into the queue."""
+from __future__ import annotations
+
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+
+def _channel(ctx, name: str | None) -> str:
+    """The walk-in channel to store into: the one named, or the only one configured."""
+    walk_ins = [ch for ch in ctx.config.channels if ch.kind == "walk_in" and ch.enabled]
+    if name:
+        if not any(ch.name == name for ch in walk_ins):
+            raise LookupError(f"no enabled walk_in channel named {name!r} in the configuration")
+        return name
+    if not walk_ins:
+        raise LookupError("no channel of kind walk_in in the configuration: add one to config.yaml "
+                          "(see the README, 'Channel kinds')")
+    if len(walk_ins) > 1:
+        raise LookupError("several walk_in channels are configured: say which with --channel "
+                          + ", ".join(ch.name for ch in walk_ins))
+    return walk_ins[0].name
+
+
+def _station(ctx, station_id: str):
+    unit = ctx.units.get(station_id)
+    if unit is None or unit.kind != "station":
+        raise LookupError(f"{station_id!r} is not a service station in {ctx.config.units_file} "
+                          "(station ids look like st-daliang-01)")
+    return unit
+
+
+def _kind(value: str) -> str:
+    from connectors.walk_in import KINDS
+
+    if value in KINDS:
+        return KINDS[value]
+    if value in KINDS.values():
+        return value
+    raise ValueError(f"--kind {value!r}: expected one of {', '.join(KINDS)} (or {', '.join(KINDS.values())})")
+
+
+def cmd_register(ctx, args) -> int:
+    from connectors.walk_in import Visit, visit_ticket
+    from tickets import store
+    from tickets.models import Ticket
+    from sqlalchemy import select
+
+    try:
+        channel = _channel(ctx, args.channel)
+        unit = _station(ctx, args.station)
+        amount = None
+        if args.amount:
+            try:
+                amount = Decimal(args.amount)
+            except InvalidOperation:
+                raise ValueError(f"--amount {args.amount!r} is not an amount") from None
+        record = visit_ticket(Visit(station=unit.id, name=args.name, phone=args.phone, text=args.text,
+                                    kind=_kind(args.kind), business=args.business, address=args.address,
+                                    amount=amount, receptionist=args.actor))
+    except (LookupError, ValueError) as exc:
+        print(f"walk-in not registered: {exc}", file=sys.stderr)
+        return 2
+    with ctx.db.transaction() as s:
+        store.ingest(s, channel, "walk_in", [record])
+        ticket = s.scalars(select(Ticket).where(Ticket.channel == channel,
+                                                Ticket.source_ref == record.source_ref)).one()
+        number, status = ticket.number, ticket.status
+    print(f"{number}: {status} (walk-in at {unit.name})")
+    return 0
+
+
+def cmd_import(ctx, args) -> int:
+    from connectors import connector_class
+    from connectors.walk_in import read_register
+    from tickets import store
+
+    path = Path(args.file)
+    try:
+        channel = _channel(ctx, args.channel)
+        unit = _station(ctx, args.station)
+        settings = next(ch.settings for ch in ctx.config.channels if ch.name == channel)
+        max_rows = connector_class("walk_in").Config.model_validate(settings).max_rows
+        if not path.is_file():
+            raise LookupError(f"no file {path}")
+        records, errors = read_register(path, unit.id, max_rows=max_rows)
+    except ImportError as exc:
+        print(f"cannot read .xlsx files: {exc}; install onequeue with its dependencies (pip install -e .)",
+              file=sys.stderr)
+        return 2
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        if isinstance(exc, (LookupError, ValueError)):
+            print(f"{path.name}: {exc}", file=sys.stderr)
+        else:
+            print(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 2
+    with ctx.db.transaction() as s:
+        result = store.ingest(s, channel, "walk_in", records)
+    print(f"{path.name}: {len(result.created)} new visit(s) stored for {unit.name}, "
+          f"{len(records) - len(result.created)} already in the queue, {len(errors)} row(s) with errors")
+    for e in errors:
+        print(f"  row {e.row}: {e.reason}", file=sys.stderr)
+    if errors:
+        print("fix these rows and import the file again; rows already stored are not stored twice", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(sub) -> None:
+    walkin = sub.add_parser("walkin", help="walk-in visits at a service station").add_subparsers(
+        dest="walkin_cmd", required=True)
+
+    reg = walkin.add_parser("register", help="store one visitor's complaint as a ticket")
+    reg.add_argument("--station", required=True, help="the station that took the visit, e.g. st-daliang-01")
+    reg.add_argument("--name", help="the visitor's name")
+    reg.add_argument("--phone", required=True, help="the visitor's phone")
+    reg.add_argument("--text", required=True, help="the complaint, in the visitor's words")
+    reg.add_argument("--business", help="the business complained about")
+    reg.add_argument("--address", help="where it happened")
+    reg.add_argument("--kind", default="投诉", help="投诉 (default), 举报, 咨询, 求助 or 建议")
+    reg.add_argument("--amount", help="the amount in dispute, in yuan")
+    reg.add_argument("--channel", help="the walk_in channel (default: the only one configured)")
+    reg.add_argument("--actor", default="staff:cli", help="who registers it")
+    reg.set_defaults(func=cmd_register)
+
+    imp = walkin.add_parser("import", help="store the visits of a station's register (.xlsx)")
+    imp.add_argument("file", metavar="FILE.xlsx")
+    imp.add_argument("--station", required=True, help="the station whose register it is")
+    imp.add_argument("--channel", help="the walk_in channel (default: the only one configured)")
+    imp.set_defaults(func=cmd_import)
