@@ -34,6 +34,9 @@ class WriteBackRequest:
     effect: Literal["accepted", "resolved", "returned"]
     key: str
     body: dict[str, Any] = field(default_factory=dict)
+    # The record as the source sent it (the ticket's payload): where to answer, e.g. a callback URL or a
+    # mail's Message-ID and sender.
+    source_payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

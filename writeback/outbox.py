@@ -92,14 +92,22 @@ def deliver_due(
         items = _claim(db, owner, able, limit, policy.claim_seconds)
         if not items:
             return report
+        payloads = _source_payloads(db, items)
         for item in items:
-            _deliver_one(db, connectors[item.channel], item, owner, policy, report)
+            _deliver_one(db, connectors[item.channel], item, owner, policy, report, payloads.get(item.ticket_id))
+
+
+def _source_payloads(db: Database, items: list[OutboxItem]) -> dict[int, dict]:
+    """Each ticket's record as its source sent it, for connectors that answer where the record says."""
+    with db.transaction() as s:
+        rows = s.execute(select(Ticket.id, Ticket.payload).where(Ticket.id.in_({i.ticket_id for i in items})))
+        return {tid: payload or {} for tid, payload in rows}
 
 
 def _deliver_one(db: Database, connector: Connector, item: OutboxItem, owner: str, policy: DeliveryPolicy,
-                 report: DeliveryReport) -> None:
+                 report: DeliveryReport, source_payload: Optional[dict] = None) -> None:
     bound = log.bind(ticket_id=item.ticket_id, connector=item.channel, effect=item.effect, outbox_id=item.id)
-    request = WriteBackRequest(item.source_ref, item.effect, item.key, dict(item.body))
+    request = WriteBackRequest(item.source_ref, item.effect, item.key, dict(item.body), dict(source_payload or {}))
     outcome, error, retry_after = "delivered", None, None
     try:
         result = connector.write_back(request)
