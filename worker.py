@@ -27,6 +27,7 @@ from notify.models import SmsMessage
 from notify.twilio_client import make_twilio_client
 from settings.config_schema import AppConfig, load_config
 from settings.logging_setup import configure_logging
+from sla import Deadlines, follow_ticket_events, recompute_stale, scan_due, start_clocks
 from tickets import Database, Ticket
 from tickets.migrate import upgrade
 from tickets.store import counts_by_status
@@ -62,6 +63,9 @@ class Worker:
         self.delivery = DeliveryPolicy(max_attempts=wb.max_attempts, backoff_seconds=wb.backoff_seconds,
                                        max_backoff_seconds=wb.max_backoff_seconds,
                                        claim_seconds=config.jobs.claim_seconds)
+        # Deadlines follow the units of the running dispatcher (reloaded when units.yaml changes).
+        self.deadlines = Deadlines(config.sla, units=lambda: self.dispatcher.units)
+        follow_ticket_events()
         self.stand_ins: list = []
         self.scheduler: Optional[BackgroundScheduler] = None
         self.web_server = None
@@ -97,6 +101,12 @@ class Worker:
 
     def _on_dispatched(self, session, ticket, unit) -> None:
         plan_dispatch_sms(session, ticket, unit, self.config.sms.templates.dispatched)
+        if self.config.sla.enabled:
+            start_clocks(session, self.deadlines, ticket, unit)
+
+    def scan_deadlines(self):
+        if self.config.sla.enabled:
+            return scan_due(self.db, self.deadlines)
 
     def send_sms(self):
         return self.sms.send_due()
@@ -115,7 +125,8 @@ class Worker:
             if ch.enabled and type(self.connectors[ch.name]).pull is not Connector.pull:
                 jobs.append((f"poll:{ch.name}", lambda n=ch.name: self.poll(n), ch.poll_seconds))
         j = self.config.jobs
-        jobs += [("dispatch", self.dispatch, j.dispatch_seconds), ("sms", self.send_sms, j.sms_seconds),
+        jobs += [("dispatch", self.dispatch, j.dispatch_seconds),
+                 ("sla", self.scan_deadlines, self.config.sla.scan_seconds), ("sms", self.send_sms, j.sms_seconds),
                  ("outbox", self.deliver, j.outbox_seconds)]
         if self.config.writeback.reconcile_minutes:
             jobs.append(("reconcile", self.reconcile, self.config.writeback.reconcile_minutes * 60))
@@ -126,6 +137,8 @@ class Worker:
     def prepare(self) -> None:
         """Bring the schema up to date before any job runs."""
         upgrade(self.db.engine)
+        if self.config.sla.enabled:   # deadlines computed under another calendar (2027 added, hours changed)
+            recompute_stale(self.db, self.deadlines)
 
     def run_once(self) -> None:
         """Run each job once, in the order a ticket travels, and return."""

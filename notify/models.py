@@ -39,3 +39,6 @@ class SmsMessage(Base):
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    # Seconds the provider may hold the message before dropping it, for time-critical texts (migration
+    # 0003_sla_clocks); NULL: the configured sms.validity_seconds for non-urgent ones.
+    validity_seconds: Mapped[Optional[int]] = mapped_column(Integer)

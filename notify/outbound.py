@@ -117,8 +117,9 @@ class SmsSender:
         kwargs = {"to": msg.to_phone, "from_": self.policy.from_number, "body": msg.body}
         if self.policy.status_callback:
             kwargs["status_callback"] = self.policy.status_callback
-        if self.policy.validity_seconds and not msg.urgent:
-            kwargs["validity_period"] = self.policy.validity_seconds
+        validity = msg.validity_seconds or (self.policy.validity_seconds if not msg.urgent else None)
+        if validity:
+            kwargs["validity_period"] = validity
         try:
             sent = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:

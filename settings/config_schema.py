@@ -9,6 +9,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from settings.yaml_loader import ConfigError, ConfigProblem, parse_yaml_model
+from sla.config import SlaConfig
 
 ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
@@ -97,6 +98,7 @@ class AppConfig(Strict):
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     writeback: WritebackConfig = Field(default_factory=WritebackConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    sla: SlaConfig = Field(default_factory=SlaConfig)
     sms: SmsConfig
     channels: list[ChannelConfig] = Field(default_factory=list)
 

@@ -3,6 +3,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import notify.models  # noqa: F401  (registers tables)
+import sla.models  # noqa: F401
 import writeback.models  # noqa: F401
 from tickets.db import Base
 import tickets.models  # noqa: F401
