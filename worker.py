@@ -167,6 +167,16 @@ class Worker:
             sim.generate_every(d.new_orders_every_seconds, d.orders_per_round)
             self.stand_ins.append(sim)
             log.info("demo_stand_in_started", stand_in="12345", url=sim.base_url)
+        if demo.mall_complaints:
+            from simulators.mall_complaints import MallComplaints
+
+            d = demo.mall_complaints
+            sim = MallComplaints("oauth", client_id=d.app_id, client_secret=d.app_secret, port=d.port)
+            sim.start()
+            sim.add_complaints(5)
+            sim.generate_every(d.new_orders_every_seconds, d.orders_per_round)
+            self.stand_ins.append(sim)
+            log.info("demo_stand_in_started", stand_in="mall_complaints", url=sim.base_url)
         if demo.twilio:
             tw = TwilioStandIn(account_sid=self.config.sms.account_sid, auth_token=self.config.sms.auth_token,
                                port=demo.twilio.port)

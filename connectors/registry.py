@@ -14,6 +14,7 @@ KINDS: dict[str, str] = {
     "12345": "connectors.workorders_12345:WorkOrder12345Connector",
     "walk_in": "connectors.walk_in:WalkInConnector",
     "web_push": "connectors.web_push:WebPushConnector",
+    "rest": "connectors.rest_channel:RestChannelConnector",
 }
 
 

@@ -75,6 +75,7 @@ class DemoStandIn(Strict):
 class DemoConfig(Strict):
     enabled: bool = False
     workorders_12345: Optional[DemoStandIn] = None
+    mall_complaints: Optional[DemoStandIn] = None  # a mall operator's API, pulled by a YAML-defined `rest` channel
     twilio: Optional[DemoStandIn] = None
 
 

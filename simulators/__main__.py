@@ -32,6 +32,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     hotline.add_argument("--state-file", help="load state from this JSON file at start, save it at stop")
     hotline.add_argument("--seed", type=int)
 
+    mall = kinds.add_parser("mall", help="a mall operator's complaints API (read by a YAML `rest` channel)")
+    mall.add_argument("--host", default="127.0.0.1")
+    mall.add_argument("--port", type=int, default=8347, help="0 picks a free port")
+    mall.add_argument("--auth", choices=["none", "bearer", "oauth", "hmac"], default="oauth")
+    mall.add_argument("--client-id", default="onequeue-demo")
+    mall.add_argument("--client-secret", default="demo-secret", help="also the HMAC secret")
+    mall.add_argument("--complaints", type=int, default=20, help="complaints to create at start")
+    mall.add_argument("--malformed", type=int, default=0)
+    mall.add_argument("--rate", nargs=2, type=float, metavar=("N", "S"), help="add N complaints every S seconds")
+
     twilio = kinds.add_parser("twilio", help="Twilio's Messages API")
     twilio.add_argument("--host", default="127.0.0.1")
     twilio.add_argument("--port", type=int, default=8346, help="0 picks a free port")
@@ -59,6 +69,18 @@ def _build(args: argparse.Namespace):
         if args.rate:
             lines.append(f"new orders:  {int(args.rate[0])} every {args.rate[1]:g} s")
         return sim, "12345 work-order interface", lines
+    if args.kind == "mall":
+        from simulators.mall_complaints import MallComplaints
+
+        sim = MallComplaints(args.auth, client_id=args.client_id, client_secret=args.client_secret, host=args.host,
+                             port=args.port)
+        sim.start()
+        sim.add_complaints(args.complaints, malformed=args.malformed)
+        if args.rate:
+            sim.generate_every(args.rate[1], int(args.rate[0]))
+        lines = [f"auth:        {sim.auth}", f"client_id:   {sim.client_id}",
+                 f"complaints:  {len(sim.complaints)}"]
+        return sim, "mall complaints API", lines
     undeliverable = {}
     for item in args.undeliverable:
         number, _, code = item.partition("=")
