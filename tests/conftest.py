@@ -19,10 +19,24 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "postgres_only: the test needs PostgreSQL (several worker processes)")
     if os.environ.get("CI") and not PG_URL:
         raise pytest.UsageError(
             "CI is set but ONEQUEUE_TEST_POSTGRES_URL is not: storage tests must run on PostgreSQL in CI"
         )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres_only` (several workers on one database) run on the PostgreSQL backend only;
+    their SQLite variants are not collected, so nothing is skipped."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        sqlite_variant = callspec is not None and callspec.params.get("db_url") == "sqlite"
+        (dropped if item.get_closest_marker("postgres_only") and sqlite_variant else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _pg_url_with_schema(schema: str) -> str:
@@ -86,3 +100,29 @@ def sms_provider():
     yield tw
     tw.stop()
 
+
+
+@pytest.fixture
+def web_worker(tmp_path, db_url, hotline, sms_provider):
+    """Start a worker on the stand-ins with its web server up on a free port, so the Twilio stand-in's status
+    callbacks and inbound SMS reach it; keyword arguments override `sms:` settings (e.g. max_attempts=2)."""
+    from settings.config_schema import load_config
+    from simulators.testing import write_config
+    from worker import Worker
+
+    started = []
+
+    def start(**sms_settings):
+        config = load_config(write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider))
+        for name, value in sms_settings.items():
+            setattr(config.sms, name, value)
+        worker = Worker(config)
+        worker.prepare()
+        worker.start_web()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.web_server.should_exit = True
+        worker.db.dispose()
