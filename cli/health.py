@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from connectors import build_connector
 from notify.models import SmsMessage
+from sla.health import sla_health
 from tickets.db import Database
 from tickets.models import ChannelCursor, QuarantinedRecord
 from tickets.store import counts_by_status
@@ -23,6 +24,7 @@ def collect(config, db: Database) -> dict:
                                      .group_by(QuarantinedRecord.channel)).all())
         sms = dict(s.execute(select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all())
         outbox = dict(s.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all())
+        deadlines = sla_health(s, config.sla, now)
     channels = []
     for ch in config.channels:
         cur = cursors.get(ch.name)
@@ -40,4 +42,4 @@ def collect(config, db: Database) -> dict:
             "last_error": cur.last_error if cur and cur.error_count else None,
             "quarantined": quarantined.get(ch.name, 0),
         })
-    return {"tickets": tickets, "channels": channels, "sms": sms, "outbox": outbox}
+    return {"tickets": tickets, "channels": channels, "sms": sms, "outbox": outbox, "deadlines": deadlines}

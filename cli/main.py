@@ -103,6 +103,11 @@ def cmd_health(ctx: Context, args) -> int:
 
     print_sms_health(data["sms_delivery"])
     print("write-backs:", ", ".join(f"{k} {v}" for k, v in sorted(data["outbox"].items())) or "none")
+    dl = data["deadlines"]
+    print(f"deadlines: overdue tickets {dl['overdue_tickets']}, uncertain {dl['uncertain_deadlines']}, "
+          f"due for the scan {dl['clocks_due_for_scan']}" + (
+              f"; NO CALENDAR DATA for {', '.join(map(str, dl['years_without_calendar']))}: give it in "
+              f"config.yaml sla.calendar.years" if dl["years_without_calendar"] else ""))
     return 0
 
 
@@ -289,7 +294,7 @@ class _Sub:
 
 # Modules that add subcommands of their own: each has `register(sub)`, where `sub.add_parser(...)` works
 # as in build_parser below and a command's function receives (ctx: Context, args).
-COMMAND_MODULES: tuple[str, ...] = ("cli.walkin", "cli.rules_cmd", "cli.sms_cmd")
+COMMAND_MODULES: tuple[str, ...] = ("cli.sla_cmd", "cli.walkin", "cli.rules_cmd", "cli.sms_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
