@@ -100,8 +100,16 @@ def _compile(cond: Condition) -> tuple[Test | None, tuple | None]:
             pass  # one alternative always holds: the `any` adds nothing
         else:
             alternatives = tuple(test for test, _ in children)
-            why_any = "none of the `any` alternatives holds"
-            tests.append(lambda c: None if any(t(c) is None for t in alternatives) else why_any)
+
+            def any_holds(c: _Ctx) -> str | None:
+                whys = []
+                for t in alternatives:
+                    why = t(c)
+                    if why is None:
+                        return None
+                    whys.append(why)
+                return f"none of the `any` alternatives holds ({'; '.join(whys)})"
+            tests.append(any_holds)
             if all(guard is not None for _, guard in children):
                 atoms = frozenset().union(*(guard[0] for _, guard in children))
                 guards.append((atoms, max(guard[1] for _, guard in children)))

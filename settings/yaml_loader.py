@@ -66,6 +66,14 @@ class _LineMap:
         return self.lines.get(())
 
 
+def yaml_lines(text: str) -> "_LineMap":
+    """Line numbers of the YAML text's keys and items (`.line_for(path)`), for reports on a file that loaded."""
+    try:
+        return _LineMap(yaml.compose(text, Loader=_Loader))
+    except yaml.YAMLError:
+        return _LineMap(None)
+
+
 def format_loc(loc: tuple) -> str:
     out = ""
     for part in loc:
