@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from connectors import build_connector
+from dispatch.models import RulesStatus
 from notify.models import SmsMessage
 from sla.health import sla_health
 from tickets.db import Database
@@ -25,6 +26,7 @@ def collect(config, db: Database) -> dict:
         sms = dict(s.execute(select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all())
         outbox = dict(s.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all())
         deadlines = sla_health(s, config.sla, now)
+        rules = rules_health(config, s)
     channels = []
     for ch in config.channels:
         cur = cursors.get(ch.name)
@@ -42,4 +44,18 @@ def collect(config, db: Database) -> dict:
             "last_error": cur.last_error if cur and cur.error_count else None,
             "quarantined": quarantined.get(ch.name, 0),
         })
-    return {"tickets": tickets, "channels": channels, "sms": sms, "outbox": outbox, "deadlines": deadlines}
+    return {"tickets": tickets, "channels": channels, "sms": sms, "outbox": outbox, "deadlines": deadlines,
+            "rules": rules}
+
+
+def rules_health(config, session) -> dict:
+    """The rules the workers run: "refused" when the file on disk was refused and older rules still run."""
+    status = session.get(RulesStatus, "dispatch")
+    if status is None:
+        return {"state": "not loaded", "file": str(config.path(config.rules_file)),
+                "units_file": str(config.path(config.units_file)), "rule_count": None, "loaded_at": None,
+                "loaded_by": None, "last_error": None, "last_error_at": None}
+    refused = status.last_error_at is not None and (status.loaded_at is None or status.last_error_at > status.loaded_at)
+    return {"state": "refused" if refused else "running", "file": status.rules_file, "units_file": status.units_file,
+            "rule_count": status.rule_count, "loaded_at": status.loaded_at, "loaded_by": status.loaded_by,
+            "last_error": status.last_error, "last_error_at": status.last_error_at}

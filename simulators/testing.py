@@ -9,12 +9,12 @@ TWILIO_TOKEN = "test-auth-token"
 
 
 def write_config(path, db_url: str, hotline, sms_provider, *, page_size: int = 50, claim_seconds: float = 60,
-                 extra: str = "") -> str:
-    """A config.yaml for a worker wired to the stand-ins, with the default units and rules."""
+                 extra: str = "", units_file=None, rules_file=None) -> str:
+    """A config.yaml for a worker wired to the stand-ins, with the default units and rules unless others are given."""
     path.write_text(f"""
 database_url: "{db_url}"
-units_file: "{ROOT / 'units.yaml'}"
-rules_file: "{ROOT / 'rules.yaml'}"
+units_file: "{units_file or ROOT / 'units.yaml'}"
+rules_file: "{rules_file or ROOT / 'rules.yaml'}"
 log_level: warning
 web:
   port: 0

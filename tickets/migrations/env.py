@@ -2,7 +2,8 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import notify.models  # noqa: F401  (registers tables)
+import dispatch.models  # noqa: F401  (registers tables)
+import notify.models  # noqa: F401
 import sla.models  # noqa: F401
 import writeback.models  # noqa: F401
 from tickets.db import Base

@@ -1,0 +1,136 @@
+"""rules.yaml edited under a running worker: the next ticket follows the new rule; an invalid edit changes
+nothing, is logged, and shows in `onequeue health`."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import shutil
+import signal
+import threading
+import time
+
+import pytest
+import structlog
+from sqlalchemy import select
+
+import worker as worker_module
+from cli.main import main as cli
+from dispatch.models import RulesStatus
+from settings.config_schema import load_config
+from settings.logging_setup import configure_logging
+from simulators.testing import ROOT, write_config
+from tickets import Database, Ticket
+
+HOTLINE_FIRST = """rules:
+  - id: hotline-first
+    description: 12345工单先由投诉举报指挥中心分拨
+    when: {channel: 12345-shunde}
+    assign: sd-amr-command
+"""
+
+
+def _replace(path, text: str) -> None:
+    """Write as careful editors do: a whole new file moved into place."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _wait_for(condition, what: str, seconds: float = 20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _decided(db: Database, count: int):
+    """The tickets in order, once `count` of them have been decided (dispatched or sent to triage)."""
+    with db.transaction() as s:
+        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+    if len(tickets) >= count and all(t.status != "new" for t in tickets):
+        return tickets
+    return None
+
+
+def _running_rules(db: Database) -> int | None:
+    """How many rules the worker says it runs (what `onequeue health` reads)."""
+    with db.transaction() as s:
+        status = s.get(RulesStatus, "dispatch")
+        return status.rule_count if status else None
+
+
+def _health(config: str, capsys) -> dict:
+    capsys.readouterr()
+    assert cli(["--config", config, "health", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)["rules"]
+
+
+@pytest.fixture
+def worker_logs():
+    """The worker's JSON log lines, kept here as `onequeue run` would write them; logging is put back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure_logging("warning", stream=stream)
+    yield stream
+    root.handlers[:], root.level = handlers, level
+    structlog.reset_defaults()
+
+
+def _start(config: str, monkeypatch):
+    """`Worker.run()` on its own thread, as `onequeue run` runs it; the returned function stops it as SIGTERM does."""
+    handlers = {}
+    monkeypatch.setattr(worker_module.signal, "signal", lambda sig, handler: handlers.__setitem__(sig, handler))
+    w = worker_module.Worker(load_config(config))
+    thread = threading.Thread(target=w.run, kwargs={"status": False}, daemon=True)
+    thread.start()
+
+    def stop():
+        _wait_for(lambda: signal.SIGTERM in handlers, "the worker to start")
+        handlers[signal.SIGTERM](signal.SIGTERM, None)
+        thread.join(15)
+        assert not thread.is_alive()
+    return stop
+
+
+def test_a_rules_edit_under_a_running_worker(tmp_path, db, db_url, hotline, sms_provider, worker_logs, capsys,
+                                             monkeypatch):
+    units, rules = tmp_path / "units.yaml", tmp_path / "rules.yaml"
+    shutil.copy(ROOT / "units.yaml", units)
+    shutil.copy(ROOT / "rules.yaml", rules)
+    config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider, units_file=units, rules_file=rules)
+    # given a running worker that has dispatched one order under the default rules
+    hotline.add_orders(1)
+    stop = _start(config, monkeypatch)
+    try:
+        first = _wait_for(lambda: _decided(db, 1), "the first ticket")[0]
+        assert first.assigned_unit != "sd-amr-command"     # no default rule sends a ticket there
+
+        # when a rule is added in front of the others, the next ticket follows it
+        _replace(rules, rules.read_text(encoding="utf-8").replace("rules:\n", HOTLINE_FIRST, 1))
+        _wait_for(lambda: _running_rules(db) == 8, "the worker to reload")
+        hotline.add_orders(1)
+        second = _wait_for(lambda: _decided(db, 2), "the second ticket")[1]
+        assert (second.status, second.assigned_unit) == ("dispatched", "sd-amr-command")
+        assert second.events[-1].detail["rule"] == "hotline-first"
+
+        # when the edit then names a unit that does not exist, the worker refuses it and health shows why
+        _replace(rules, rules.read_text(encoding="utf-8").replace("assign: sd-amr-command", "assign: sd-amr-comand"))
+        _wait_for(lambda: "rules_reload_refused" in worker_logs.getvalue(), "the refusal")
+        refused = [json.loads(line) for line in worker_logs.getvalue().splitlines() if "rules_reload_refused" in line]
+        assert len(refused) == 1 and "rules[0].assign" in refused[0]["problems"]
+        health = _wait_for(lambda: (h := _health(config, capsys))["state"] == "refused" and h, "health to show it")
+        line = next(n for n, text in enumerate(rules.read_text(encoding="utf-8").splitlines(), 1) if "comand" in text)
+        assert f"{rules}:{line}: rules[0].assign" in health["last_error"] and "unknown unit" in health["last_error"]
+        assert health["rule_count"] == 8
+        # and the rules it runs stay: the next ticket still follows the rule added before
+        hotline.add_orders(1)
+        third = _wait_for(lambda: _decided(db, 3), "the third ticket")[2]
+        assert (third.assigned_unit, third.events[-1].detail["rule"]) == ("sd-amr-command", "hotline-first")
+    finally:
+        stop()
