@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from connectors import build_connector
 from dispatch.models import RulesStatus
+from notify.health import sms_health
 from notify.models import SmsMessage
 from sla.health import sla_health
 from tickets.db import Database
@@ -26,6 +27,7 @@ def collect(config, db: Database) -> dict:
         sms = dict(s.execute(select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all())
         outbox = dict(s.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all())
         deadlines = sla_health(s, config.sla, now)
+        sms_delivery = sms_health(s)
         rules = rules_health(config, s)
     channels = []
     for ch in config.channels:
@@ -44,8 +46,8 @@ def collect(config, db: Database) -> dict:
             "last_error": cur.last_error if cur and cur.error_count else None,
             "quarantined": quarantined.get(ch.name, 0),
         })
-    return {"tickets": tickets, "channels": channels, "sms": sms, "outbox": outbox, "deadlines": deadlines,
-            "rules": rules}
+    return {"tickets": tickets, "channels": channels, "sms": sms, "sms_delivery": sms_delivery, "outbox": outbox,
+            "deadlines": deadlines, "rules": rules}
 
 
 def rules_health(config, session) -> dict:

@@ -39,6 +39,30 @@ class SmsMessage(Base):
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    # From the provider's delivery status callback (migration 0004_sms_inbound).
+    error_code: Mapped[Optional[int]] = mapped_column(Integer)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     # Seconds the provider may hold the message before dropping it, for time-critical texts (migration
     # 0003_sla_clocks); NULL: the configured sms.validity_seconds for non-urgent ones.
     validity_seconds: Mapped[Optional[int]] = mapped_column(Integer)
+
+
+class SmsInbound(Base):
+    """One SMS received from a phone, kept whole with what it did; `message_sid` makes a repeat act once.
+
+    outcome: accepted | resolved | returned | contacted | refused | unknown_ticket | stranger |
+    not_understood | ignored.
+    """
+
+    __tablename__ = "sms_inbound"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_phone: Mapped[str] = mapped_column(String(32))
+    to_phone: Mapped[Optional[str]] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(24), default="received")
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id"), index=True)
+    unit_id: Mapped[Optional[str]] = mapped_column(String(64))
+    note: Mapped[Optional[str]] = mapped_column(Text)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 import requests
 import structlog
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -82,11 +82,14 @@ class SmsSender:
     """Sends due messages. A message is marked `sending` (committed) before the provider is called, so a
     crash between the call and the record leaves a row that is checked at the provider, never blindly resent."""
 
-    def __init__(self, db: Database, client, policy: SmsPolicy, owner: str):
+    def __init__(self, db: Database, client, policy: SmsPolicy, owner: str,
+                 on_gave_up: Optional[Callable[[Session, SmsMessage, Optional[int], str], None]] = None):
         self.db = db
         self.client = client
         self.policy = policy
         self.owner = owner
+        # Called in the transaction that marks a message failed (session, message, error code, error).
+        self.on_gave_up = on_gave_up
 
     def send_due(self, limit: int = 100) -> SendReport:
         report = SendReport()
@@ -116,7 +119,9 @@ class SmsSender:
         bound = log.bind(ticket_id=msg.ticket_id, unit=msg.unit_id, to=mask_phone(msg.to_phone), sms_id=msg.id)
         kwargs = {"to": msg.to_phone, "from_": self.policy.from_number, "body": msg.body}
         if self.policy.status_callback:
-            kwargs["status_callback"] = self.policy.status_callback
+            # Our row id rides along, so a report that arrives before the sid is recorded still finds its row.
+            sep = "&" if "?" in self.policy.status_callback else "?"
+            kwargs["status_callback"] = f"{self.policy.status_callback}{sep}sms={msg.id}"
         validity = msg.validity_seconds or (self.policy.validity_seconds if not msg.urgent else None)
         if validity:
             kwargs["validity_period"] = validity
@@ -124,22 +129,29 @@ class SmsSender:
             sent = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             permanent = exc.code in PERMANENT_CODES or (exc.status in (400, 401, 403, 404) and exc.status != 429)
-            self._after_failure(msg, f"twilio {exc.status} code {exc.code}: {exc.msg}", permanent, report, bound)
+            self._after_failure(msg, f"twilio {exc.status} code {exc.code}: {exc.msg}", permanent, report, bound,
+                                code=exc.code)
             return
         except (requests.RequestException, TwilioException, OSError) as exc:
             self._after_failure(msg, f"{type(exc).__name__}: {exc}", False, report, bound)
             return
         with self.db.transaction() as s:
+            # A delivery report may have come in first (and said more than "sent"): keep what it said.
             s.execute(update(SmsMessage).where(SmsMessage.id == msg.id).values(
-                status="sent", provider_sid=sent.sid, sent_at=utcnow(), attempts=msg.attempts + 1,
-                claimed_by=None, claimed_until=None, last_error=None,
+                status=case((SmsMessage.status == "sending", "sent"), else_=SmsMessage.status),
+                provider_sid=sent.sid, sent_at=utcnow(), attempts=msg.attempts + 1,
+                claimed_by=None, claimed_until=None,
+                last_error=case((SmsMessage.status == "sending", None), else_=SmsMessage.last_error),
                 segments=int(sent.num_segments) if sent.num_segments else msg.segments))
         report.sent += 1
         bound.info("sms_sent", sid=sent.sid, purpose=msg.purpose, segments=sent.num_segments)
 
-    def _after_failure(self, msg: SmsMessage, error: str, permanent: bool, report: SendReport, bound) -> None:
+    def _after_failure(self, msg: SmsMessage, error: str, permanent: bool, report: SendReport, bound,
+                       code: Optional[int] = None) -> None:
         attempts = msg.attempts + 1
         values = dict(attempts=attempts, last_error=error[:1000], claimed_by=None, claimed_until=None)
+        if code is not None:
+            values["error_code"] = code
         if permanent or attempts >= self.policy.max_attempts:
             values["status"] = "failed"
             report.failed += 1
@@ -152,6 +164,8 @@ class SmsSender:
             bound.warning("sms_retry", error=error, attempts=attempts)
         with self.db.transaction() as s:
             s.execute(update(SmsMessage).where(SmsMessage.id == msg.id).values(**values))
+            if values.get("status") == "failed" and self.on_gave_up is not None:
+                self.on_gave_up(s, msg, code, error)
 
     def _recover_stale(self, report: SendReport) -> None:
         """Rows left `sending` by a worker that died: ask the provider whether the message went out."""

@@ -1,0 +1,123 @@
+"""Twilio's webhooks: what became of the SMS we sent (`/webhooks/sms/status`) and the SMS station staff send
+us (`/webhooks/sms/inbound`). Both are signed with the account's auth token; a bad signature changes nothing.
+
+The inbound webhook answers with empty TwiML: the answer to the sender (done, refused, the format) is a
+planned SMS, sent and tracked like every other, not a TwiML <Message>.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+from twilio.request_validator import RequestValidator
+
+from notify.delivery import RetryPolicy, apply_status, find_message
+from notify.replies import handle_inbound
+from settings.masking import mask_phone
+
+log = structlog.get_logger("web")
+
+STATUS_PATH = "/webhooks/sms/status"
+INBOUND_PATH = "/webhooks/sms/inbound"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def router(ctx) -> APIRouter:
+    r = APIRouter()
+    sms = ctx.config.sms
+    validator = RequestValidator(sms.auth_token)
+    policy = RetryPolicy(max_attempts=sms.max_attempts, backoff_seconds=sms.backoff_seconds)
+    units = _UnitsSource(ctx)
+
+    async def signed_form(request: Request, configured_url: Optional[str] = None):
+        form = await request.form()
+        url = public_url(request, ctx.config.web.public_url, configured_url)
+        if not validator.validate(url, form, request.headers.get("X-Twilio-Signature", "")):
+            log.warning("sms_webhook_bad_signature", path=request.url.path,
+                        from_phone=mask_phone(str(form.get("From") or "")))
+            return None
+        return form
+
+    @r.post(STATUS_PATH)
+    async def delivery_status(request: Request) -> Response:
+        form = await signed_form(request, sms.status_callback_url)
+        if form is None:
+            return Response("invalid signature", status_code=403)
+        sid, status = str(form.get("MessageSid") or ""), str(form.get("MessageStatus") or "").lower()
+        if not sid or not status:
+            return Response("MessageSid and MessageStatus are required", status_code=400)
+        code = _int(form.get("ErrorCode"))
+        sms_id = _int(request.query_params.get("sms"))
+
+        def record() -> str:
+            with ctx.db.transaction() as s:
+                msg = find_message(s, sid, sms_id)
+                if msg is None:
+                    return "unknown"
+                return apply_status(s, msg, sid, status, code, policy, units.get())
+
+        done = await run_in_threadpool(record)
+        log.info("sms_status", sid=sid, status=status, error_code=code, sms_id=sms_id, done=done)
+        return Response(status_code=204)
+
+    @r.post(INBOUND_PATH)
+    async def inbound(request: Request) -> Response:
+        form = await signed_form(request)
+        if form is None:
+            return Response("invalid signature", status_code=403)
+        sid, sender = str(form.get("MessageSid") or ""), str(form.get("From") or "")
+        if not sid or not sender:
+            return Response("MessageSid and From are required", status_code=400)
+
+        def record():
+            with ctx.db.transaction() as s:
+                return handle_inbound(s, message_sid=sid, from_phone=sender, to_phone=form.get("To"),
+                                      body=str(form.get("Body") or ""), units=units.get(), templates=sms.templates)
+
+        await run_in_threadpool(record)
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+    return r
+
+
+def public_url(request: Request, public_base: Optional[str], configured_url: Optional[str] = None) -> str:
+    """The URL the provider called, as it signed it: the configured callback URL, else `web.public_url` with
+    this path, else the URL this request arrived on; with the request's query string."""
+    query = request.url.query
+    if configured_url:
+        base = configured_url.split("?", 1)[0]
+    elif public_base:
+        base = public_base.rstrip("/") + request.url.path
+    else:
+        base = str(request.url.replace(query=""))
+    return base + (f"?{query}" if query else "")
+
+
+def _int(value) -> Optional[int]:
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class _UnitsSource:
+    """The units directory the worker's dispatcher runs on, or units.yaml read once under `onequeue serve`."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self._loaded = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        dispatcher = getattr(self.ctx.parts.get("worker"), "dispatcher", None) or self.ctx.parts.get("dispatcher")
+        if dispatcher is not None:
+            return dispatcher.units
+        with self._lock:
+            if self._loaded is None:
+                from dispatch import UnitDirectory
+
+                self._loaded = UnitDirectory.from_file(self.ctx.config.path(self.ctx.config.units_file))
+            return self._loaded
