@@ -15,6 +15,7 @@ KINDS: dict[str, str] = {
     "walk_in": "connectors.walk_in:WalkInConnector",
     "web_push": "connectors.web_push:WebPushConnector",
     "rest": "connectors.rest_channel:RestChannelConnector",
+    "open311": "connectors.open311:Open311Connector",
 }
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from tickets.db import Database
 
 # Modules with `router(ctx: WebContext) -> fastapi.APIRouter`, mounted in this order.
-ROUTE_MODULES: tuple[str, ...] = ("web.health_routes", "web.intake_routes", "web.sms_routes")
+ROUTE_MODULES: tuple[str, ...] = ("web.health_routes", "web.intake_routes", "web.open311_routes", "web.sms_routes")
 
 
 @dataclass

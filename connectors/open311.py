@@ -1,0 +1,170 @@
+"""Open311 GeoReport v2: any Open311 client app files a ticket with onequeue and reads its status.
+
+onequeue is the server here: web/open311_routes.py serves the endpoints; this kind holds the service list,
+the API keys, how a request becomes a ticket, and how a ticket reads as a service request.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from connectors.base import Connector, ConnectorConfig, WriteBackRequest, WriteBackResult
+from tickets.schema import IncomingTicket
+
+CST = timezone(timedelta(hours=8))
+CLOSED = frozenset({"resolved", "closed", "rejected", "withdrawn", "returned"})
+
+
+class Service(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service_code: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+    service_name: str
+    description: str = ""
+    group: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    kind: Literal["complaint", "report", "consultation", "help", "suggestion"] = "complaint"
+
+
+class Settings(ConnectorConfig):
+    jurisdiction_id: Optional[str] = Field(None, description="clients that name a jurisdiction must name this one")
+    api_keys: list[str] = Field(default_factory=list, repr=False,
+                                description="keys a client must give to POST a request; empty: no key needed")
+    services: list[Service] = Field(min_length=1)
+    service_notice: str = "已收到您的投诉，市场监管部门将在7个工作日内处理并回复。"
+    max_results: int = Field(1000, ge=1, le=10000)
+
+    @field_validator("services")
+    @classmethod
+    def _unique(cls, services: list[Service]) -> list[Service]:
+        codes = [s.service_code for s in services]
+        doubled = sorted({c for c in codes if codes.count(c) > 1})
+        if doubled:
+            raise ValueError(f"service_code used twice: {', '.join(doubled)}")
+        return services
+
+
+class Open311Error(Exception):
+    """An Open311 error answer: HTTP status and the description the client shows."""
+
+    def __init__(self, status: int, description: str):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def _float(form: dict, name: str, low: float, high: float) -> Optional[float]:
+    value = (form.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise Open311Error(400, f"{name} {value!r} is not a number") from None
+    if not low <= number <= high:
+        raise Open311Error(400, f"{name} {value} is out of range")
+    return number
+
+
+class Open311Connector(Connector):
+    kind = "open311"
+    Config = Settings
+
+    def service(self, code: str) -> Optional[Service]:
+        return next((s for s in self.config.services if s.service_code == code), None)
+
+    def check_key(self, api_key: Optional[str]) -> None:
+        keys = self.config.api_keys
+        if keys and not any(secrets.compare_digest(api_key or "", k) for k in keys):
+            raise Open311Error(403, "api_key is missing or not valid")
+
+    def accept(self, form: dict[str, str], now: Optional[datetime] = None) -> IncomingTicket:
+        """A POSTed service request as a ticket, or Open311Error (400 for what the request lacks)."""
+        self.check_key(form.get("api_key"))
+        code = (form.get("service_code") or "").strip()
+        if not code:
+            raise Open311Error(400, "service_code is required")
+        service = self.service(code)
+        if service is None:
+            raise Open311Error(400, f"service_code {code!r} is not one of "
+                                    f"{', '.join(s.service_code for s in self.config.services)}")
+        lat, lon = _float(form, "lat", -90, 90), _float(form, "long", -180, 180)
+        address = (form.get("address_string") or "").strip()
+        if (lat is None) != (lon is None):
+            raise Open311Error(400, "lat and long go together")
+        if lat is None and not address and not form.get("address_id"):
+            raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+        description = (form.get("description") or "").strip()
+        if len(description) > 4000:
+            raise Open311Error(400, "description is longer than 4000 characters")
+        at = (now or datetime.now(CST)).replace(microsecond=0)
+        name = ((form.get("last_name") or "").strip() + (form.get("first_name") or "").strip()) or None
+        phone = (form.get("phone") or "").strip() or None
+        payload = {k: v for k, v in form.items() if k != "api_key" and v not in (None, "")}
+        payload |= {"service_name": service.service_name}
+        if lat is not None:
+            payload |= {"lat": lat, "long": lon}
+        title = f"{service.service_name}：{description[:24]}" if description else service.service_name
+        return IncomingTicket(
+            source_ref=f"o311-{at:%y%m%d}-{secrets.token_hex(6)}", source_updated_at=at, received_at=at,
+            kind=service.kind, title=title[:200], text=description or service.service_name,
+            complainant_name=name, complainant_phone=phone[:32] if phone else None,
+            event_address=address[:300] or None, source_status="open", payload=payload,
+        )
+
+    def write_back(self, request: WriteBackRequest) -> WriteBackResult:
+        return WriteBackResult("done", "Open311 clients read the status with GET requests")
+
+
+def service_json(service: Service) -> dict[str, Any]:
+    return {"service_code": service.service_code, "service_name": service.service_name,
+            "description": service.description, "metadata": False, "type": "realtime",
+            "keywords": ",".join(service.keywords), "group": service.group}
+
+
+def w3c(value: Optional[datetime]) -> Optional[str]:
+    return value.astimezone(CST).isoformat(timespec="seconds") if value else None
+
+
+def parse_w3c(value: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, f"{name} {value!r} is not a W3C date-time (2026-11-22T09:00:00+08:00)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CST)
+
+
+def request_json(ticket, agency: str, notes: str) -> dict[str, Any]:
+    """A ticket as an Open311 service request."""
+    payload = ticket.payload or {}
+    closed = ticket.status in CLOSED or (ticket.status == "duplicate" and bool(ticket.result_text))
+    return {
+        "service_request_id": ticket.number,
+        "status": "closed" if closed else "open",
+        "status_notes": notes,
+        "service_name": payload.get("service_name"),
+        "service_code": payload.get("service_code"),
+        "description": ticket.text,
+        "agency_responsible": agency,
+        "service_notice": None,
+        "requested_datetime": w3c(ticket.received_at),
+        "updated_datetime": w3c(ticket.updated_at),
+        "expected_datetime": w3c(ticket.due_at or ticket.source_deadline),
+        "address": ticket.event_address,
+        "address_id": payload.get("address_id"),
+        "zipcode": payload.get("zipcode"),
+        "lat": _number(payload.get("lat")),
+        "long": _number(payload.get("long")),
+        "media_url": payload.get("media_url"),
+    }
+
+
+def _number(value: Any) -> Optional[float]:
+    try:
+        return float(Decimal(str(value))) if value is not None else None
+    except InvalidOperation:
+        return None

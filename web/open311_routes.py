@@ -1,0 +1,167 @@
+"""Open311 GeoReport v2 at /open311/v2: services, requests (POST and GET) and requests/{id}, as JSON or XML."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional
+from xml.etree import ElementTree as ET
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy import and_, or_, select
+
+from connectors import build_connector
+from connectors.open311 import (
+    CLOSED,
+    Open311Connector,
+    Open311Error,
+    parse_w3c,
+    request_json,
+    service_json,
+)
+from tickets.models import Ticket
+from web.receive import receive
+
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+
+
+def _xml_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render(fmt: str, data: Any, root: str, item: str, status: int = 200) -> Response:
+    """`data` as Open311 JSON (a list of objects) or XML (<root><item>…</item></root>)."""
+    if fmt == "json":
+        import json
+
+        return Response(json.dumps(data, ensure_ascii=False), status_code=status, media_type=FORMATS["json"])
+    top = ET.Element(root)
+    for obj in data:
+        node = ET.SubElement(top, item)
+        for key, value in obj.items():
+            ET.SubElement(node, key).text = _xml_value(value)
+    body = b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8", xml_declaration=False)
+    return Response(body, status_code=status, media_type=FORMATS["xml"])
+
+
+def error(fmt: str, status: int, description: str) -> Response:
+    return render(fmt if fmt in FORMATS else "json", [{"code": status, "description": description}],
+                  "errors", "error", status)
+
+
+def router(ctx) -> APIRouter:
+    r = APIRouter()
+    channels: dict[str, Open311Connector] = {
+        ch.name: build_connector(ch.name, ch.kind, ch.settings)
+        for ch in ctx.config.channels if ch.kind == "open311" and ch.enabled
+    }
+    units: dict[str, str] = {}
+
+    def unit_name(unit_id: Optional[str]) -> str:
+        if not unit_id:
+            return ""
+        if not units:
+            dispatcher = ctx.parts.get("dispatcher")
+            if dispatcher is not None:
+                directory = dispatcher.units
+            else:
+                from dispatch import UnitDirectory
+
+                directory = UnitDirectory.from_file(ctx.config.path(ctx.config.units_file))
+            units.update({u.id: u.name for u in directory})
+        return units.get(unit_id, unit_id)
+
+    def pick(fmt: str, jurisdiction: Optional[str]) -> tuple[str, Open311Connector]:
+        if fmt not in FORMATS:
+            raise Open311Error(404, "the format is json or xml")
+        if not channels:
+            raise Open311Error(404, "no Open311 channel is configured")
+        for name, conn in channels.items():
+            if jurisdiction is None or conn.config.jurisdiction_id in (None, jurisdiction):
+                return name, conn
+        raise Open311Error(404, f"jurisdiction_id {jurisdiction!r} is not served here")
+
+    def notes(ticket: Ticket) -> str:
+        if ticket.result_text:
+            return ticket.result_text
+        for ev in reversed(ticket.events):
+            if ev.to_status in CLOSED and isinstance(ev.detail, dict) and ev.detail.get("reason"):
+                return ev.detail["reason"]
+        return ""
+
+    def as_request(ticket: Ticket) -> dict:
+        return request_json(ticket, unit_name(ticket.assigned_unit), notes(ticket))
+
+    @r.get("/open311/v2/services.{fmt}")
+    def services(fmt: str, jurisdiction_id: Optional[str] = None) -> Response:
+        try:
+            _, conn = pick(fmt, jurisdiction_id)
+        except Open311Error as exc:
+            return error(fmt, exc.status, exc.description)
+        return render(fmt, [service_json(s) for s in conn.config.services], "services", "service")
+
+    @r.post("/open311/v2/requests.{fmt}")
+    async def create(fmt: str, request: Request) -> Response:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        try:
+            name, conn = pick(fmt, form.get("jurisdiction_id") or request.query_params.get("jurisdiction_id"))
+            record = conn.accept(form)
+        except Open311Error as exc:
+            return error(fmt, exc.status, exc.description)
+        got = await run_in_threadpool(receive, ctx.db, name, "open311", record)
+        return render(fmt, [{"service_request_id": got.number, "service_notice": conn.config.service_notice,
+                             "account_id": None}], "service_requests", "request", 201)
+
+    @r.get("/open311/v2/requests.{fmt}")
+    def search(fmt: str, service_request_id: Optional[str] = None, service_code: Optional[str] = None,
+               start_date: Optional[str] = None, end_date: Optional[str] = None, status: Optional[str] = None,
+               jurisdiction_id: Optional[str] = None) -> Response:
+        try:
+            name, conn = pick(fmt, jurisdiction_id)
+            stmt = select(Ticket).where(Ticket.channel == name).order_by(Ticket.id.desc())
+            if service_request_id:
+                stmt = stmt.where(Ticket.number.in_([i.strip() for i in service_request_id.split(",") if i.strip()]))
+            else:  # the spec's defaults: the last 90 days, at most 90 days at once
+                end = parse_w3c(end_date, "end_date") if end_date else datetime.now(timezone.utc)
+                start = parse_w3c(start_date, "start_date") if start_date else end - timedelta(days=90)
+                if end - start > timedelta(days=90):
+                    raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+                stmt = stmt.where(Ticket.received_at >= start, Ticket.received_at <= end)
+            wanted = {s.strip() for s in (status or "").split(",") if s.strip()}
+            if wanted - {"open", "closed"}:
+                raise Open311Error(400, "status is open, closed or both")
+            if len(wanted) == 1:
+                closed = or_(Ticket.status.in_(CLOSED), and_(Ticket.status == "duplicate",
+                                                             Ticket.result_text.is_not(None)))
+                stmt = stmt.where(closed if wanted == {"closed"} else ~closed)
+            codes = {c.strip() for c in (service_code or "").split(",") if c.strip()}
+            if not codes:
+                stmt = stmt.limit(conn.config.max_results)
+        except Open311Error as exc:
+            return error(fmt, exc.status, exc.description)
+        with ctx.db.transaction() as s:
+            found = []
+            for ticket in s.scalars(stmt):  # the service code is in the request as received
+                if not codes or (ticket.payload or {}).get("service_code") in codes:
+                    found.append(as_request(ticket))
+                    if len(found) >= conn.config.max_results:
+                        break
+        return render(fmt, found, "service_requests", "request")
+
+    @r.get("/open311/v2/requests/{request_id}.{fmt}")
+    def one(request_id: str, fmt: str, jurisdiction_id: Optional[str] = None) -> Response:
+        try:
+            name, _ = pick(fmt, jurisdiction_id)
+        except Open311Error as exc:
+            return error(fmt, exc.status, exc.description)
+        with ctx.db.transaction() as s:
+            ticket = s.scalars(select(Ticket).where(Ticket.channel == name, Ticket.number == request_id)).first()
+            if ticket is None:
+                return error(fmt, 404, f"no service request {request_id!r}")
+            return render(fmt, [as_request(ticket)], "service_requests", "request")
+
+    return r
