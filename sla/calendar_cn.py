@@ -23,6 +23,8 @@ _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 MAX_DAYS = 3700
 
 PACKAGE_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+_PACKAGE_HOLIDAYS = frozenset(chinese_calendar.holidays)
+_PACKAGE_WORKDAYS = frozenset(chinese_calendar.workdays)
 
 
 class CalendarError(ValueError):
@@ -132,7 +134,8 @@ class WorkCalendar:
                 return True
             return day.weekday() < 5 and day not in given.holidays
         if day.year in PACKAGE_YEARS:
-            return chinese_calendar.is_workday(day)
+            # The package's own rule, without its per-call range check (which scans every holiday it knows).
+            return day in _PACKAGE_WORKDAYS or (day.weekday() < 5 and day not in _PACKAGE_HOLIDAYS)
         if tracker is not None:
             tracker.years.add(day.year)
         return day.weekday() < 5

@@ -77,8 +77,13 @@ def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Address
         entry = by_phone.setdefault(e164(who.phone), (who, {}))
         for it in items:
             entry[1].setdefault((it.ticket.id, it.clock, it.point), it)
-    rows = [dict(ticket_id=tid, clock=clock, point=point, phone=phone, created_at=now)
-            for phone, (_, items) in by_phone.items() for (tid, clock, point) in items]
+    # A message's key comes from what it was meant to carry; each notice row names the message that carried it.
+    keys = {(phone, urgent): f"sla-{kind}:" + hashlib.sha1(repr((phone, sorted(
+        k for k, it in items.items() if (it.ticket.priority != "normal") == urgent))).encode()).hexdigest()[:24]
+        for phone, (_, items) in by_phone.items() for urgent in (True, False)}
+    rows = [dict(ticket_id=tid, clock=clock, point=point, phone=phone, created_at=now,
+                 sms_key=keys[(phone, it.ticket.priority != "normal")] + ":" + phone)
+            for phone, (_, items) in by_phone.items() for (tid, clock, point), it in items.items()]
     if not rows:
         return {}
     ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(SlaNotice)
@@ -98,8 +103,7 @@ def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Address
             if not group:
                 continue
             group.sort(key=lambda p: (p[1].due, p[1].ticket.number))
-            ids = sorted(nid for nid, _ in group)
-            key = f"sla-{kind}:" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:24]
+            key = keys[(phone, urgent)]
             body = message_text(deadlines, [it for _, it in group], kind)
             single = {it.ticket.id for _, it in group}
             plan(session, key=key, ticket_id=next(iter(single)) if len(single) == 1 else None, unit_id=who.unit_id,
@@ -109,7 +113,6 @@ def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Address
             session.execute(update(SmsMessage).where(SmsMessage.dedupe_key == f"{key}:{phone}",
                                                      SmsMessage.status == "pending")
                             .values(next_attempt_at=not_before, validity_seconds=validity))
-            session.execute(update(SlaNotice).where(SlaNotice.id.in_(ids)).values(sms_key=f"{key}:{phone}"))
             for _, it in group:
                 told[it.ticket.id] += 1
     return told

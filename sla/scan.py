@@ -11,16 +11,16 @@ from datetime import datetime
 from typing import Optional
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, lazyload
 
 from sla.clocks import ACTOR, iso, load_history, recompute, schedule, set_ticket_due, sync
 from sla.models import TicketClock
 from sla.notices import Addressee, Item, send
 from sla.policy import Deadlines
 from tickets import store
-from tickets.db import Database, is_postgres
-from tickets.models import Ticket
+from tickets.db import Database, is_postgres, utcnow
+from tickets.models import Ticket, TicketEvent
 from tickets.states import TransitionError
 
 log = structlog.get_logger("sla")
@@ -65,7 +65,7 @@ def scan_due(db: Database, deadlines: Deadlines, now: Optional[datetime] = None,
 def _handle(s: Session, deadlines: Deadlines, rows: list[TicketClock], now: datetime, report: ScanReport) -> set[int]:
     """Handle one claimed batch; returns the ids of clocks left as they were (their ticket was busy)."""
     ids = sorted({r.ticket_id for r in rows})
-    stmt = select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)
+    stmt = select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id).options(lazyload(Ticket.events))
     if is_postgres(s):
         # A ticket being changed right now (an SMS reply, a dispatch) is left for the next scan, never waited on.
         stmt = stmt.with_for_update(skip_locked=True)
@@ -118,12 +118,13 @@ def _handle(s: Session, deadlines: Deadlines, rows: list[TicketClock], now: date
         set_ticket_due(tickets[ticket_id], [r for r in rows if r.ticket_id == ticket_id])
 
     told = send(s, deadlines, "reminder", reminders, now)
-    for ticket_id, items in reminded.items():
-        for item in items:
-            report.reminders += 1
-            store.add_event(s, tickets[ticket_id], "reminded", ACTOR, detail={
-                "clock": item.clock, "point": item.point, "due": iso(item.due), "unit": item.unit_id,
-                "recipients": told.get(ticket_id, 0)})
+    events = [dict(ticket_id=ticket_id, at=utcnow(), actor=ACTOR, action="reminded", from_status=None, to_status=None,
+                   detail={"clock": item.clock, "point": item.point, "due": iso(item.due), "unit": item.unit_id,
+                           "recipients": told.get(ticket_id, 0)})
+              for ticket_id, items in reminded.items() for item in items]
+    if events:  # one statement for the round: no status changes here, only the record
+        s.execute(insert(TicketEvent), events)
+        report.reminders += len(events)
 
     for item, cfg in breaches:
         _breach(s, deadlines, item, cfg, overdue, report)
