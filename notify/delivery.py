@@ -122,4 +122,3 @@ def give_up(session: Session, msg: SmsMessage, error_code: Optional[int], reason
               to=mask_phone(failed), error_code=error_code, purpose=msg.purpose,
               next_to=mask_phone(e164(nxt.phone)) if nxt else None)
     return e164(nxt.phone) if nxt else None
-

@@ -32,4 +32,3 @@ def test_anything_else_is_not_understood(body):
 
 def test_opt_out_words_are_left_to_the_provider():
     assert is_keyword(" stop ") and is_keyword("退订") and not is_keyword("SD2611-00001 受理")
-
