@@ -82,3 +82,44 @@ def test_nobody_acts_reminders_then_escalation_arrive_at_the_right_times(tmp_pat
     # and the station's other contacts got the reminders but not the breach notices (those go to heads)
     clerk = "+86" + next(c.phone for c in station.contacts if "+86" + c.phone != head)
     assert len(texts(clerk)) == 4
+
+
+def test_a_station_that_answers_by_sms_stops_its_clocks(web_worker, hotline, sms_provider):
+    from web.sms_routes import INBOUND_PATH
+
+    # given hotline orders received at 10:00 on 30 September and dispatched at once
+    for order in hotline.add_orders(3, seed=7):
+        hotline.update_order(order["GDBH"], LDSJ="2026-09-30T10:00:00+08:00", JJCD="一般")
+    worker = web_worker()
+    moment = [cst(2026, 9, 30, 10)]
+    worker.deadlines.clock = lambda: moment[0]
+
+    def at(when):
+        moment[0] = when
+        worker.run_once()
+
+    at(cst(2026, 9, 30, 10))
+    with worker.db.transaction() as s:
+        ticket = next(t for t in s.query(Ticket).order_by(Ticket.id)
+                      if worker.dispatcher.units.get(t.assigned_unit).kind == "station")
+    head = "+86" + worker.dispatcher.units.head_contacts(ticket.assigned_unit)[0].phone
+
+    def texts():
+        return [m["body"] for m in sms_provider.messages_to(head) if ticket.number in m["body"]]
+
+    # when the station is reminded to make contact, and its head answers "受理" by SMS
+    at(cst(2026, 9, 30, 10, 30))
+    assert len(texts()) == 2 and "催办" in texts()[1]
+    status, _ = sms_provider.send_inbound(head, f"{ticket.number} 受理", worker.web_url + INBOUND_PATH)
+    assert status == 200
+    # then the first-contact deadline passes without an overdue notice
+    at(cst(2026, 9, 30, 11, 0, 1))
+    assert clocks(worker.db, ticket.id)["first_contact"].stop_reason == "accepted"
+    # and once the head reports it done, no reminder of the resolution deadline follows
+    status, _ = sms_provider.send_inbound(head, f"{ticket.number} 办结：已协调退款", worker.web_url + INBOUND_PATH)
+    assert status == 200
+    at(cst(2026, 11, 30, 10))
+    got = texts()   # the dispatch, the one reminder, and the confirmations of the two replies
+    assert [b for b in got if "催办" in b or "超时" in b] == [got[1]]
+    assert all(c.stopped_at is not None for c in clocks(worker.db, ticket.id).values())
+    assert {"accepted", "resolved"} <= set(actions(worker.db, ticket.id))
