@@ -16,6 +16,7 @@ KINDS: dict[str, str] = {
     "web_push": "connectors.web_push:WebPushConnector",
     "rest": "connectors.rest_channel:RestChannelConnector",
     "open311": "connectors.open311:Open311Connector",
+    "email": "connectors.complaints_mail:ComplaintsMailConnector",
 }
 
 
