@@ -39,17 +39,24 @@ def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(tmp_path, db_ur
     pages = {"n": 0}
     hotline.on_list = lambda _r: pages.__setitem__("n", pages["n"] + 1)
 
-    # when the worker is killed while it pages through the orders
-    proc = _start(config)
-    _wait_for(lambda: pages["n"] >= 4, 60, "the worker to read some pages")
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    # and killed again, after a restart, while it sends SMS
-    time.sleep(2.5)
-    proc = _start(config)
-    _wait_for(lambda: len(sms_provider.messages) >= 300, 120, "SMS to be under way")
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    procs: list[subprocess.Popen] = []
+    try:
+        # when the worker is killed while it pages through the orders
+        procs.append(_start(config))
+        _wait_for(lambda: pages["n"] >= 4, 60, "the worker to read some pages")
+        os.kill(procs[-1].pid, signal.SIGKILL)
+        procs[-1].wait()
+        # and killed again, after a restart, while it sends SMS
+        time.sleep(2.5)
+        procs.append(_start(config))
+        _wait_for(lambda: len(sms_provider.messages) >= 300, 120, "SMS to be under way")
+        os.kill(procs[-1].pid, signal.SIGKILL)
+        procs[-1].wait()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     # and started again once its claims have lapsed
     time.sleep(2.5)
     done = subprocess.run([sys.executable, str(ROOT / "worker.py"), "--config", config, "--once"], cwd=ROOT,
