@@ -205,6 +205,10 @@ class ComplaintsMailConnector(Connector):
 
     # --- SMTP: the reply --------------------------------------------------------------------------
 
+    def reply_id(self, request: WriteBackRequest) -> str:
+        """The reply's Message-ID, the same for every attempt at one effect."""
+        return f"<{request.key}@{self.config.address.split('@')[-1]}>"
+
     def reply_for(self, request: WriteBackRequest) -> Optional[EmailMessage]:
         """The reply this effect sends, or None if the complainant is not told of it."""
         cfg, p = self.config, request.source_payload
@@ -222,7 +226,7 @@ class ComplaintsMailConnector(Connector):
         msg["To"] = to
         msg["Subject"] = subject if re.match(r"(?i)^(re|回复)[:：]", subject) else f"Re: {subject}"
         msg["Date"] = format_datetime(datetime.now(CST))
-        msg["Message-ID"] = f"<{request.key}@{cfg.address.split('@')[-1]}>"
+        msg["Message-ID"] = self.reply_id(request)
         if p.get("message_id"):
             msg["In-Reply-To"] = p["message_id"]
             msg["References"] = " ".join(filter(None, [p.get("references"), p["message_id"]]))
@@ -232,12 +236,12 @@ class ComplaintsMailConnector(Connector):
         return msg
 
     def write_back(self, request: WriteBackRequest) -> WriteBackResult:
-        msg = self.reply_for(request)
-        if msg is None:
-            return WriteBackResult("done", f"no mail for {request.effect}")
         cfg = self.config
-        if cfg.sent_folder and self._already_sent(msg["Message-ID"]):
-            return WriteBackResult("already_done", f"{msg['Message-ID']} is in {cfg.sent_folder}")
+        if not getattr(cfg.replies, request.effect, None):
+            return WriteBackResult("done", f"no mail for {request.effect}")
+        if cfg.sent_folder and self._already_sent(self.reply_id(request)):
+            return WriteBackResult("already_done", f"{self.reply_id(request)} is in {cfg.sent_folder}")
+        msg = self.reply_for(request)
         self._send(msg)
         if cfg.sent_folder:
             self._keep(msg)

@@ -203,4 +203,5 @@ def test_a_mailbox_that_refuses_us_says_so(mail, box):
     with pytest.raises(SourceUnavailable, match="IMAP"):
         pull_all(conn)
     with pytest.raises(Exception, match="no sender address"):
-        conn.write_back(WriteBackRequest("x", "resolved", "k", {"result": "r"}, {"subject": "s"}))
+        mailbox_connector(mail, address, sent_folder=None).write_back(
+            WriteBackRequest("x", "resolved", "k", {"result": "r"}, {"subject": "s"}))
