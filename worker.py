@@ -55,7 +55,8 @@ class Worker:
             make_twilio_client(sms.account_sid, sms.auth_token, base_url=sms.base_url or None),
             SmsPolicy(from_number=sms.from_number, status_callback=sms.status_callback_url,
                       validity_seconds=sms.validity_seconds, max_attempts=sms.max_attempts,
-                      backoff_seconds=sms.backoff_seconds, claim_seconds=config.jobs.claim_seconds),
+                      backoff_seconds=sms.backoff_seconds, claim_seconds=config.jobs.claim_seconds,
+                      rate_limit_rps=sms.rate_limit_rps),
             self.owner,
             on_gave_up=self._on_sms_gave_up,
         )
@@ -226,8 +227,11 @@ class Worker:
             signal.signal(sig, lambda *_: stop.set())
         self.scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
         for name, job, seconds in self.jobs():
+            # Jobs run at once on start, but reconciliation, which re-reads whole windows of a source,
+            # waits for its first interval.
+            first = {} if name == "reconcile" else {"next_run_time": _now()}
             self.scheduler.add_job(self._guarded, "interval", args=(name, job), seconds=seconds, id=name,
-                                   max_instances=1, coalesce=True, next_run_time=_now())
+                                   max_instances=1, coalesce=True, **first)
         self.scheduler.start()
         log.info("worker_started", owner=self.owner, database=self.db.dialect, channels=list(self.connectors))
         tty = sys.stdout.isatty()

@@ -10,6 +10,7 @@ import requests
 import structlog
 
 from connectors.base import SourceUnavailable
+from connectors.pacing import Pacer
 
 log = structlog.get_logger("connectors.http")
 
@@ -41,6 +42,7 @@ class RetryingHttp:
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limit: Optional[float] = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -49,6 +51,7 @@ class RetryingHttp:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.sleep = sleep
+        self.pacer = Pacer(rate_limit)
         self.session = requests.Session()
 
     def request(self, method: str, path: str, *, attempts: Optional[int] = None, **kw) -> requests.Response:
@@ -59,6 +62,7 @@ class RetryingHttp:
         last: str = ""
         wait_hint: Optional[float] = None
         for attempt in range(1, attempts + 1):
+            self.pacer.wait()
             try:
                 resp = self.session.request(method, url, **kw)
             except (requests.ConnectionError, requests.Timeout) as exc:

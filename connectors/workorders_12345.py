@@ -41,6 +41,9 @@ class Settings(ConnectorConfig):
     start_from: Optional[datetime] = None
     timeout_seconds: float = 10.0
     max_attempts: int = Field(5, ge=1)
+    rate_limit_rps: Optional[float] = Field(
+        18, gt=0, description="requests per second this worker sends at most (the hotline allows 20); "
+        "with several workers, divide the source's limit among them")
 
 
 def parse_time(value: Any, field: str) -> datetime:
@@ -101,7 +104,8 @@ class WorkOrder12345Connector(Connector):
 
     def __init__(self, name: str, config: Settings):
         super().__init__(name, config)
-        self.http = RetryingHttp(config.base_url, timeout=config.timeout_seconds, max_attempts=config.max_attempts)
+        self.http = RetryingHttp(config.base_url, timeout=config.timeout_seconds, max_attempts=config.max_attempts,
+                                 rate_limit=config.rate_limit_rps)
         self._token: Optional[str] = None
         self._token_expires = 0.0
         self._token_lock = threading.Lock()

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from connectors.pacing import Pacer
 from notify.models import SmsMessage
 from notify.templates import render, segments
 from settings.masking import mask_phone
@@ -67,6 +68,7 @@ class SmsPolicy:
     backoff_seconds: float = 10.0
     max_backoff_seconds: float = 1800.0
     claim_seconds: float = 120.0
+    rate_limit_rps: Optional[float] = None  # messages per second this worker sends at most
 
 
 @dataclass
@@ -87,6 +89,7 @@ class SmsSender:
         self.db = db
         self.client = client
         self.policy = policy
+        self.pacer = Pacer(policy.rate_limit_rps)
         self.owner = owner
         # Called in the transaction that marks a message failed (session, message, error code, error).
         self.on_gave_up = on_gave_up
@@ -126,6 +129,7 @@ class SmsSender:
         if validity:
             kwargs["validity_period"] = validity
         try:
+            self.pacer.wait()
             sent = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             permanent = exc.code in PERMANENT_CODES or (exc.status in (400, 401, 403, 404) and exc.status != 429)

@@ -44,6 +44,8 @@ class SmsConfig(Strict):
     validity_seconds: Optional[int] = Field(None, ge=1, le=36000)
     max_attempts: int = Field(6, ge=1)
     backoff_seconds: float = Field(10, gt=0)
+    rate_limit_rps: Optional[float] = Field(None, gt=0, description="messages per second one worker sends at most; "
+                                            "a single long code sends about 1 segment per second")
     templates: SmsTemplates = Field(default_factory=SmsTemplates)
 
 

@@ -42,5 +42,6 @@ channels:
       app_secret: s3cret
       page_size: {page_size}
       timeout_seconds: 5
+      rate_limit_rps: null          # the test stand-in has no limit unless a test sets one
 {extra}""", encoding="utf-8")
     return str(path)
