@@ -13,6 +13,7 @@ from connectors.base import Connector
 KINDS: dict[str, str] = {
     "12345": "connectors.workorders_12345:WorkOrder12345Connector",
     "12315": "connectors.platform_12315:Platform12315Connector",
+    "8180": "connectors.filedrop_8180:FileDrop8180Connector",
     "walk_in": "connectors.walk_in:WalkInConnector",
     "web_push": "connectors.web_push:WebPushConnector",
     "rest": "connectors.rest_channel:RestChannelConnector",

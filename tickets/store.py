@@ -111,6 +111,9 @@ def ingest(session: Session, channel: str, channel_kind: str, records: Sequence[
         if ticket.source_updated_at is not None and rec.source_updated_at <= ticket.source_updated_at:
             result.unchanged += 1
             continue
+        if _same_content(ticket, rec):
+            result.unchanged += 1  # a newer stamp on the same record, e.g. a file exported again
+            continue
         _apply_update(session, ticket, rec, result)
     return result
 
@@ -146,6 +149,13 @@ def _insert_new(session: Session, channel: str, channel_kind: str, fresh: list[I
                                from_status="new", to_status="withdrawn",
                                detail={"reason": "withdrawn at the source before dispatch"}))
     session.execute(insert(TicketEvent), events)
+
+
+def _same_content(ticket: Ticket, rec: IncomingTicket) -> bool:
+    """True if applying `rec` would change none of the fields an update touches."""
+    return (ticket.payload == json.loads(json.dumps(rec.payload, default=str))
+            and ticket.source_status == rec.source_status and ticket.source_deadline == rec.source_deadline
+            and (not rec.text or rec.text == ticket.text) and (not rec.withdrawn or ticket.status == "withdrawn"))
 
 
 def _apply_update(session: Session, ticket: Ticket, rec: IncomingTicket, result: IngestResult) -> None:

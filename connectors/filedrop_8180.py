@@ -1,0 +1,270 @@
+"""The 8180 hotline's file exchange: read the CSV files it exports into an inbox folder, write results as CSV.
+
+When a file moves: `pull` yields a file's rows as batches, and only when the caller comes back for more
+(which the poll job does after it has committed the batch with its cursor) is the file moved to `done/`.
+A crash, a failed transaction or a poll that stops early leaves the file in the inbox, and the next pull
+reads it again; its rows are the same records under the same 受理编号 with the same file time, so the store
+finds nothing new. A file that cannot be read at all goes to `rejected/` with `NAME.reason.txt`, and is
+listed in the quarantine.
+
+A record's version is its file's time (from the name `8180-YYYYMMDD-HHMMSS.csv`): a row exported again with
+changed content is an update; one exported again unchanged is nothing new.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import os
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator, Optional
+
+import structlog
+from pydantic import Field
+
+from connectors.base import (
+    Batch,
+    Connector,
+    ConnectorConfig,
+    SourceUnavailable,
+    WriteBackRejected,
+    WriteBackRequest,
+    WriteBackResult,
+)
+from tickets.schema import BadRecord, IncomingTicket
+
+log = structlog.get_logger("connectors.8180")
+
+CST = timezone(timedelta(hours=8))
+HEADER = ["受理编号", "来电时间", "来电人", "联系电话", "被投诉单位", "事发地址", "诉求类别", "诉求内容"]
+RESULT_HEADER = ["受理编号", "处理状态", "处理结果", "承办单位", "办结时间"]
+KINDS = {"投诉": "complaint", "举报": "report", "咨询": "consultation"}
+RESULT_STATUS = {"accepted": "已受理", "resolved": "已办结", "returned": "已退回"}
+FILE_TIME = re.compile(r"(\d{8})-(\d{6})")
+_seq = itertools.count(1)
+
+
+class Settings(ConnectorConfig):
+    inbox: str = Field(description="the folder the hotline exports into (a mounted share)")
+    outbox: str = Field(description="the folder the hotline reads results from")
+    encoding: str = "gb18030"
+    batch_size: int = Field(500, ge=1, le=5000, description="rows stored per transaction")
+    unit_name: str = Field("佛山市顺德区市场监督管理局", description="承办单位 when the result names no unit")
+
+
+class Unreadable(Exception):
+    """The file as a whole is not an 8180 export."""
+
+
+def file_time(path: Path) -> datetime:
+    """The export time in the file's name; its modification time if the name has none."""
+    m = FILE_TIME.search(path.name)
+    if m:
+        try:
+            return datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S").replace(tzinfo=CST)
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(path.stat().st_mtime, CST).replace(microsecond=0)
+
+
+def read_rows(data: bytes, encoding: str = "gb18030") -> list[tuple[int, list[str]]]:
+    """(first line number, fields) of each data row; Unreadable if the file is not an 8180 export."""
+    if not data.strip():
+        raise Unreadable("the file is empty")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"not {encoding} text (byte {exc.start})") from None
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for fields in reader:
+            rows.append((line, fields))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise Unreadable(f"line {line}: {exc}") from None
+    header = [h.strip() for h in rows[0][1]] if rows else []
+    if header != HEADER:
+        # Say which expected columns are missing, never what the line holds: it may be a caller's data.
+        missing = [h for h in HEADER if h not in header]
+        raise Unreadable(f"the first line is not the 8180 header ({len(header)} columns; "
+                         f"missing {', '.join(missing) or 'none, but in another order'})")
+    return [(n, fields) for n, fields in rows[1:] if any(f.strip() for f in fields)]
+
+
+def normalise(fields: list[str], version: datetime) -> IncomingTicket:
+    """One row in the ticket schema; ValueError with the reason if the row breaks the contract."""
+    if len(fields) != len(HEADER):
+        raise ValueError(f"{len(fields)} columns, expected {len(HEADER)}")
+    row = {h: v.strip() for h, v in zip(HEADER, fields)}
+    ref = row["受理编号"]
+    if not ref:
+        raise ValueError("受理编号 is empty")
+    try:
+        called = datetime.strptime(row["来电时间"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=CST)
+    except ValueError:
+        raise ValueError(f"来电时间 {row['来电时间'][:30]!r} is not YYYY-MM-DD HH:MM:SS") from None
+    if row["诉求类别"] not in KINDS:
+        raise ValueError(f"诉求类别 {row['诉求类别'][:10]!r} is not one of 投诉, 举报, 咨询")
+    text = row["诉求内容"].replace("\r\n", "\n")
+    return IncomingTicket(
+        source_ref=ref,
+        source_updated_at=max(version, called),
+        received_at=called,
+        kind=KINDS[row["诉求类别"]],
+        title=_title(text),
+        text=text,
+        complainant_name=row["来电人"] or None,
+        complainant_phone=row["联系电话"] or None,
+        business_name=row["被投诉单位"] or None,
+        event_address=row["事发地址"] or None,
+        payload=row,
+    )
+
+
+def _title(text: str) -> str:
+    """The hotline has no title column: the first clause of the text after "来电人反映，"."""
+    body = re.sub(r"^来电人(反映|举报|咨询|建议)[，：:,]?", "", text.strip())
+    clause = re.split(r"[。；\n]", body, maxsplit=1)[0]
+    return clause[:30] + ("…" if len(clause) > 30 else "")
+
+
+class FileDrop8180Connector(Connector):
+    kind = "8180"
+    Config = Settings
+
+    @property
+    def inbox(self) -> Path:
+        return Path(self.config.inbox)
+
+    @property
+    def outbox(self) -> Path:
+        return Path(self.config.outbox)
+
+    def pending_files(self) -> list[Path]:
+        """Finished export files waiting in the inbox, oldest first; never a `.part` file."""
+        if not self.inbox.is_dir():
+            raise SourceUnavailable(f"8180 inbox {self.config.inbox!r} is not a folder (is the share mounted?)")
+        files = [p for p in self.inbox.iterdir() if p.is_file() and p.name.lower().endswith(".csv")]
+        return sorted(files, key=lambda p: (file_time(p), p.name))
+
+    # --- pull ------------------------------------------------------------------------------
+
+    def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
+        for path in self.pending_files():
+            try:
+                data = path.read_bytes()
+                version = file_time(path)
+            except FileNotFoundError:
+                continue  # moved by a worker that held the channel before us
+            try:
+                rows = read_rows(data, self.config.encoding)
+            except Unreadable as exc:
+                reason = f"{path.name}: cannot be read: {exc}"
+                bad = BadRecord(raw={"file": path.name, "size": len(data)}, reason=reason)
+                yield Batch([], [bad], _cursor(path, 0), raw_count=0)
+                self._set_aside(path, reason)
+                continue
+            records: list[IncomingTicket] = []
+            bad_rows: list[BadRecord] = []
+            read = 0
+            for n, (line, fields) in enumerate(rows, start=1):
+                try:
+                    records.append(normalise(fields, version))
+                except ValueError as exc:
+                    key = fields[0].strip() if fields and fields[0].strip() else None
+                    raw = dict(zip(HEADER, fields)) if len(fields) == len(HEADER) else fields
+                    bad_rows.append(BadRecord(raw=raw, reason=f"{path.name} line {line}: {exc}", source_ref=key))
+                if len(records) + len(bad_rows) >= self.config.batch_size or n == len(rows):
+                    read = n
+                    yield Batch(records, bad_rows, _cursor(path, read), raw_count=len(records) + len(bad_rows))
+                    records, bad_rows = [], []
+            if not rows:
+                yield Batch([], [], _cursor(path, 0))
+            # Reached only once the caller has stored the file's last batch and asked for more.
+            self._move(path, self.inbox / "done" / path.name)
+
+    def lag(self, cursor: Optional[str], now: datetime) -> Optional[float]:
+        """How long the oldest finished file has waited in the inbox; 0 when none waits."""
+        try:
+            files = self.pending_files()
+        except SourceUnavailable:
+            return None
+        if not files:
+            return 0.0
+        return max(0.0, (now - file_time(files[0])).total_seconds())
+
+    def _move(self, path: Path, target: Path) -> None:
+        target.parent.mkdir(exist_ok=True)
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            pass  # already moved by a worker that read it before us
+
+    def _set_aside(self, path: Path, reason: str) -> None:
+        rejected = self.inbox / "rejected"
+        self._move(path, rejected / path.name)
+        (rejected / (path.name + ".reason.txt")).write_text(reason + "\n", encoding="utf-8")
+        log.warning("file_rejected", connector=self.name, file=path.name, reason=reason)
+
+    # --- write-back ------------------------------------------------------------------------
+
+    def write_back(self, request: WriteBackRequest) -> WriteBackResult:
+        """One result file per effect. The hotline applies a record written twice once, so a repeat is safe."""
+        status = RESULT_STATUS.get(request.effect)
+        if status is None:
+            raise WriteBackRejected(f"8180 has no result for effect {request.effect!r}")
+        body = request.body
+        text = {"accepted": "已受理，正在办理", "resolved": body.get("result", ""),
+                "returned": body.get("reason", "")}[request.effect]
+        done_at = ""
+        if request.effect != "accepted":
+            at = datetime.fromisoformat(body["at"]) if body.get("at") else datetime.now(CST)
+            done_at = at.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(RESULT_HEADER)
+        writer.writerow([request.source_ref, status, text, body.get("unit_name") or self.config.unit_name, done_at])
+        try:
+            name = self._write_atomically(out.getvalue().encode(self.config.encoding))
+        except OSError as exc:
+            raise SourceUnavailable(f"8180 outbox {self.config.outbox!r}: {exc.strerror or exc}") from None
+        return WriteBackResult("done", f"{status} in {name}")
+
+    def _write_atomically(self, data: bytes) -> str:
+        """`result-YYYYMMDD-HHMMSS-<seq>.csv`, written as `.part` and then given its name, never over another."""
+        if not self.outbox.is_dir():
+            raise FileNotFoundError(2, "not a folder (is the share mounted?)")
+        stamp = datetime.now(CST)
+        while True:
+            name = f"result-{stamp:%Y%m%d-%H%M%S}-{os.getpid() % 100000:05d}{next(_seq):04d}.csv"
+            final = self.outbox / name
+            part = self.outbox / (name + ".part")
+            try:
+                with open(part, "xb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except FileExistsError:
+                continue
+            try:
+                os.link(part, final)  # fails rather than replace a file of the same name
+                os.unlink(part)
+            except FileExistsError:
+                os.unlink(part)
+                continue
+            except OSError:  # a share without hard links
+                if final.exists():
+                    os.unlink(part)
+                    continue
+                os.replace(part, final)
+            return name
+
+
+def _cursor(path: Path, rows: int) -> str:
+    return json.dumps({"file": path.name, "rows": rows}, ensure_ascii=False)

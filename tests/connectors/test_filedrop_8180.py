@@ -1,0 +1,156 @@
+"""The 8180 file-drop connector against the hotline's stand-in exporter: every finished file is read whole,
+bad rows are set aside by line, files move only once stored, and results come back as CSV files."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from connectors import SourceUnavailable, WriteBackRequest, build_connector
+from connectors.poll import poll_channel
+from simulators.hotline_8180 import Hotline8180
+from tickets import QuarantinedRecord, Ticket
+
+RESULT = '已协调商家退款2680元, 消费者表示"满意"。'
+
+
+@pytest.fixture
+def hotline(tmp_path):
+    with Hotline8180(tmp_path / "exchange" / "in", tmp_path / "exchange" / "out", seed=8180) as sim:
+        yield sim
+
+
+def connector(sim, **settings):
+    return build_connector("8180-sd", "8180", {"inbox": str(sim.inbox), "outbox": str(sim.outbox)} | settings)
+
+
+def pull_all(conn):
+    records, bad = [], []
+    for batch in conn.pull(None):
+        records += batch.records
+        bad += batch.bad
+    return records, bad
+
+
+def test_rows_with_commas_quotes_and_line_breaks_arrive_whole(hotline):
+    calls = hotline.add_calls(20)
+    hotline.add_calls(1, 诉求内容='来电人反映，商家说"不退"，\r\n态度差, 电话也不接。', 来电人="𠮷女士")
+    records, bad = pull_all(connector(hotline))
+    assert not bad
+    by_ref = {r.source_ref: r for r in records}
+    assert set(by_ref) == {c["受理编号"] for c in hotline.calls}
+    tricky = by_ref[hotline.calls[-1]["受理编号"]]
+    assert tricky.text == '来电人反映，商家说"不退"，\n态度差, 电话也不接。'
+    assert tricky.complainant_name == "𠮷女士"  # a character GBK lacks and GB18030 has
+    first = by_ref[calls[0]["受理编号"]]
+    assert (first.complainant_phone, first.business_name, first.event_address) == (
+        calls[0]["联系电话"], calls[0]["被投诉单位"] or None, calls[0]["事发地址"])
+    assert first.kind == {"投诉": "complaint", "举报": "report", "咨询": "consultation"}[calls[0]["诉求类别"]]
+
+
+def test_a_part_file_is_never_read_and_a_finished_file_moves_to_done(hotline):
+    hotline.add_calls(3)
+    hotline.add_calls(2, export=False)
+    part = hotline.write_partial()  # an export of those two, under way
+    conn = connector(hotline)
+    records, _ = pull_all(conn)
+    assert len(records) == 3
+    assert part.exists()
+    assert [p.name for p in (hotline.inbox / "done").iterdir()] == [hotline.files_written[0].name]
+    finished = hotline.finish_partial(part)
+    records, _ = pull_all(conn)
+    assert len(records) == 2 and (hotline.inbox / "done" / finished.name).exists()
+
+
+def test_bad_rows_are_set_aside_by_line_and_the_good_rows_go_in(db, hotline):
+    hotline.add_calls(6, malformed=3)
+    report = poll_channel(db, connector(hotline), "w1")
+    assert (report.created, report.quarantined) == (6, 3)
+    with db.transaction() as s:
+        reasons = sorted(q.reason for q in s.scalars(select(QuarantinedRecord)))
+    name = hotline.files_written[0].name
+    assert all(r.startswith(f"{name} line ") for r in reasons)
+    assert any("7 columns, expected 8" in r for r in reasons)
+    assert any("受理编号 is empty" in r for r in reasons)
+    assert any("来电时间" in r for r in reasons)
+
+
+def test_re_exported_rows_are_the_same_tickets_and_changed_ones_are_updates(db, hotline):
+    calls = hotline.add_calls(5)
+    conn = connector(hotline)
+    assert poll_channel(db, conn, "w1").created == 5
+    # when the exporter restarts and exports three of them again, one of them amended
+    hotline.reexport(n=3)
+    hotline.update_call(calls[1]["受理编号"], 诉求内容=calls[1]["诉求内容"] + "\r\n补充：商家已失联。")
+    hotline.export()
+    report = poll_channel(db, conn, "w1")
+    # then nothing is created, and only the amended one is an update
+    assert (report.created, report.updated) == (0, 1)
+    with db.transaction() as s:
+        amended = s.scalars(select(Ticket).where(Ticket.source_ref == calls[1]["受理编号"])).one()
+        assert amended.text.endswith("补充：商家已失联。")
+        assert s.query(Ticket).count() == 5
+
+
+def test_an_unreadable_file_goes_to_rejected_with_its_reason(db, hotline):
+    hotline.add_calls(2)
+    bad = hotline.drop_unreadable("header")
+    binary = hotline.drop_unreadable("binary")
+    report = poll_channel(db, connector(hotline), "w1")
+    assert report.created == 2 and report.error is None
+    rejected = hotline.inbox / "rejected"
+    assert sorted(p.name for p in rejected.iterdir()) == sorted(
+        [bad.name, bad.name + ".reason.txt", binary.name, binary.name + ".reason.txt"])
+    assert "header" in (rejected / (bad.name + ".reason.txt")).read_text(encoding="utf-8")
+    with db.transaction() as s:
+        assert {q.reason.split(":")[0] for q in s.scalars(select(QuarantinedRecord))} == {bad.name, binary.name}
+
+
+def test_a_file_whose_batch_was_not_stored_is_read_again(db, hotline):
+    hotline.add_calls(7)
+    conn = connector(hotline, batch_size=3)
+    calls = {"n": 0}
+
+    def fail_second_batch(session, result):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker died")
+
+    report = poll_channel(db, conn, "w1", hooks=[fail_second_batch])
+    assert report.error and report.batches == 1
+    assert hotline.files_written[0].exists()  # not moved: its rows are not all stored
+    report = poll_channel(db, conn, "w1")
+    assert report.created == 4 and not hotline.files_written[0].exists()
+    with db.transaction() as s:
+        assert s.query(Ticket).count() == 7
+
+
+def test_a_missing_inbox_is_an_unavailable_source(tmp_path):
+    conn = build_connector("8180-sd", "8180", {"inbox": str(tmp_path / "nowhere"), "outbox": str(tmp_path)})
+    with pytest.raises(SourceUnavailable, match="is the share mounted"):
+        pull_all(conn)
+
+
+def test_results_are_written_as_gb18030_files_and_applied_once(hotline):
+    call = hotline.add_calls(1)[0]
+    conn = connector(hotline)
+    ref = call["受理编号"]
+    accept = WriteBackRequest(ref, "accepted", "k1", {"unit_name": "大良市场监督管理所"})
+    resolve = WriteBackRequest(ref, "resolved", "k2", {"result": RESULT, "unit_name": "大良市场监督管理所",
+                                                       "at": "2026-11-23T15:30:00+08:00"})
+    for request in (accept, resolve, resolve):
+        assert conn.write_back(request).outcome == "done"
+    names = sorted(p.name for p in hotline.outbox.iterdir())
+    assert len(names) == 3 and all(n.startswith("result-") and n.endswith(".csv") for n in names)
+    raw = (hotline.outbox / names[0]).read_bytes()
+    assert raw.decode("gb18030").startswith("受理编号,处理状态,处理结果,承办单位,办结时间\r\n")
+    assert hotline.collect_results() == 2
+    assert list(hotline.outbox.iterdir()) == []
+    shown = hotline.get(ref)
+    assert (shown["状态"], shown["处理结果"], shown["办结时间"]) == ("已办结", RESULT, "2026-11-23 15:30:00")
+    assert hotline.effect_count(ref, "已办结") == 1
+
+
+def test_a_missing_outbox_is_retried_later(hotline, tmp_path):
+    conn = build_connector("8180-sd", "8180", {"inbox": str(hotline.inbox), "outbox": str(tmp_path / "gone")})
+    with pytest.raises(SourceUnavailable):
+        conn.write_back(WriteBackRequest("8180-2611-00001", "accepted", "k", {}))
