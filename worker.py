@@ -30,6 +30,7 @@ from settings.logging_setup import configure_logging
 from sla import Deadlines, follow_ticket_events, recompute_stale, scan_due, start_clocks
 from tickets import Database, Ticket
 from tickets.migrate import upgrade
+from tickets.duplicates import DuplicatePolicy, release as release_duplicates
 from tickets.store import counts_by_status
 from writeback import DeliveryPolicy, OutboxItem, deliver_due, reconcile
 
@@ -83,10 +84,14 @@ class Worker:
             ticket = session.get(Ticket, ticket_id)
             unit = self.dispatcher.units.get(ticket.assigned_unit) if ticket.assigned_unit else None
             plan_recall_sms(session, ticket, unit, self.config.sms.templates.recalled)
+        for ticket_id in result.withdrawn:  # the matter lives on in the other channels it came in by
+            release_duplicates(session, session.get(Ticket, ticket_id), "connector")
 
     def dispatch(self) -> int:
         self.reload_rules()
-        return dispatch_new(self.db, self.dispatcher, hooks=[self._on_dispatched])
+        dup = self.config.duplicates
+        return dispatch_new(self.db, self.dispatcher, hooks=[self._on_dispatched],
+                            duplicates=DuplicatePolicy(dup.window_days, dup.min_similarity) if dup.enabled else None)
 
     def reload_rules(self) -> None:
         """Swap in a changed units or rules file that loads; one that does not is refused and the running rules stay."""

@@ -1,7 +1,7 @@
 """The dispatch job: decide every new ticket, record the decision on its history, and hand it on."""
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Optional
 
 import structlog
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tickets import store
 from tickets.db import Database, is_postgres
+from tickets.duplicates import DuplicatePolicy, link_if_duplicate
 from tickets.models import Ticket
 
 log = structlog.get_logger("dispatch")
@@ -29,8 +30,10 @@ def facts_of(ticket: Ticket):
     )
 
 
-def dispatch_new(db: Database, dispatcher, hooks: Iterable[DispatchHook] = (), limit: int = 200) -> int:
-    """Decide up to `limit` new tickets per transaction until none are left; returns how many were decided."""
+def dispatch_new(db: Database, dispatcher, hooks: Iterable[DispatchHook] = (), limit: int = 200,
+                 duplicates: Optional[DuplicatePolicy] = None) -> int:
+    """Decide up to `limit` new tickets per transaction until none are left; returns how many were decided.
+    With `duplicates`, a ticket that repeats an open one is linked to it instead of being dispatched."""
     hooks = list(hooks)
     total = 0
     while True:
@@ -40,13 +43,16 @@ def dispatch_new(db: Database, dispatcher, hooks: Iterable[DispatchHook] = (), l
                 stmt = stmt.with_for_update(skip_locked=True)
             batch = list(s.scalars(stmt))
             for ticket in batch:
-                decide_one(s, ticket, dispatcher, hooks)
+                decide_one(s, ticket, dispatcher, hooks, duplicates=duplicates)
         total += len(batch)
         if len(batch) < limit:
             return total
 
 
-def decide_one(session: Session, ticket: Ticket, dispatcher, hooks: list[DispatchHook], actor: str = "dispatch") -> None:
+def decide_one(session: Session, ticket: Ticket, dispatcher, hooks: list[DispatchHook], actor: str = "dispatch",
+               duplicates: Optional[DuplicatePolicy] = None) -> None:
+    if duplicates is not None and link_if_duplicate(session, ticket, duplicates, actor):
+        return
     decision = dispatcher.decide(facts_of(ticket))
     ticket.town = decision.town
     ticket.station = decision.station

@@ -92,6 +92,12 @@ class WebConfig(Strict):
         return (self.public_url or f"http://{self.host}:{port or self.port}").rstrip("/")
 
 
+class DuplicatesConfig(Strict):
+    enabled: bool = True
+    window_days: float = Field(30, gt=0, description="how far apart two tickets of one matter may arrive")
+    min_similarity: float = Field(0.5, gt=0, le=1, description="how alike their stories must be (0..1)")
+
+
 class AppConfig(Strict):
     database_url: str = "sqlite:///var/onequeue.db"
     units_file: str = "units.yaml"
@@ -101,6 +107,7 @@ class AppConfig(Strict):
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     writeback: WritebackConfig = Field(default_factory=WritebackConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    duplicates: DuplicatesConfig = Field(default_factory=DuplicatesConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
     sms: SmsConfig
     channels: list[ChannelConfig] = Field(default_factory=list)

@@ -5,7 +5,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from tickets import store
+from tickets import duplicates, store
 from tickets.db import utcnow
 from tickets.models import Ticket, TicketEvent
 from writeback import enqueue
@@ -33,8 +33,9 @@ def resolve(session: Session, ticket: Ticket, actor: str, result: str, unit_name
         accept(session, ticket, actor, unit_name)
     ev = store.transition(session, ticket, "resolved", actor, "resolved", {"result": result})
     ticket.result_text = result
-    enqueue(session, ticket, "resolved", ev,
-            {"result": result, "unit_name": unit_name, "handler": handler or unit_name, "at": _local_now()})
+    body = {"result": result, "unit_name": unit_name, "handler": handler or unit_name, "at": _local_now()}
+    enqueue(session, ticket, "resolved", ev, body)
+    duplicates.share_result(session, ticket, actor, result, body)  # every source it came in from
     return ev
 
 

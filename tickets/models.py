@@ -29,6 +29,7 @@ class Ticket(Base):
         UniqueConstraint("channel", "source_ref"),
         Index("ix_tickets_status_id", "status", "id"),
         Index("ix_tickets_assigned_status", "assigned_unit", "status"),
+        Index("ix_tickets_complainant_phone", "complainant_phone"),  # duplicates across channels
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
