@@ -173,6 +173,26 @@ class Worker:
             sim.generate_every(d.new_orders_every_seconds, d.orders_per_round)
             self.stand_ins.append(sim)
             log.info("demo_stand_in_started", stand_in="12345", url=sim.base_url)
+        if demo.platform_12315:
+            from simulators.platform_12315 import Platform12315
+
+            d = demo.platform_12315
+            sim = Platform12315(d.client_id, d.client_secret, port=d.port)
+            sim.start()
+            sim.add_cases(6)
+            sim.generate_every(d.new_cases_every_seconds, d.cases_per_round)
+            self.stand_ins.append(sim)
+            log.info("demo_stand_in_started", stand_in="12315", url=sim.base_url)
+        if demo.filedrop_8180:
+            from simulators.hotline_8180 import Hotline8180
+
+            d = demo.filedrop_8180
+            folders = next(ch.settings for ch in self.config.channels if ch.name == d.channel)
+            drop = Hotline8180(folders["inbox"], folders["outbox"]).start()
+            drop.add_calls(4)
+            drop.run_every(d.new_calls_every_seconds, d.calls_per_round)
+            self.stand_ins.append(drop)
+            log.info("demo_stand_in_started", stand_in="8180", inbox=folders["inbox"])
         if demo.mall_complaints:
             from simulators.mall_complaints import MallComplaints
 

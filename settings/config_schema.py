@@ -74,9 +74,25 @@ class DemoStandIn(Strict):
     app_secret: str = "demo-secret"
 
 
+class DemoPlatform12315(Strict):
+    port: int = Field(ge=0, le=65535)
+    new_cases_every_seconds: float = Field(15, gt=0)
+    cases_per_round: int = Field(2, ge=0)
+    client_id: str = "onequeue-demo"
+    client_secret: str = "demo-secret"
+
+
+class DemoFileDrop8180(Strict):
+    channel: str = Field(description="the 8180 channel whose inbox and outbox folders the stand-in serves")
+    new_calls_every_seconds: float = Field(20, gt=0)
+    calls_per_round: int = Field(2, ge=0)
+
+
 class DemoConfig(Strict):
     enabled: bool = False
     workorders_12345: Optional[DemoStandIn] = None
+    platform_12315: Optional[DemoPlatform12315] = None
+    filedrop_8180: Optional[DemoFileDrop8180] = None
     mall_complaints: Optional[DemoStandIn] = None  # a mall operator's API, pulled by a YAML-defined `rest` channel
     twilio: Optional[DemoStandIn] = None
 
@@ -141,6 +157,9 @@ class AppConfig(Strict):
                 for err in exc.errors():
                     msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
                     problems.append((("channels", i, "settings") + tuple(err["loc"]), msg))
+        drop = self.demo.filedrop_8180
+        if self.demo.enabled and drop and not any(c.name == drop.channel and c.kind == "8180" for c in self.channels):
+            problems.append((("demo", "filedrop_8180", "channel"), f"no channel of kind 8180 is named {drop.channel!r}"))
         return problems
 
     def path(self, relative: str) -> Path:
