@@ -88,7 +88,8 @@ class FieldSpec(BaseModel):
     template: Optional[str] = Field(None, description='e.g. "{mallAddress}{shop.unitNo}"')
     date_format: Optional[str] = Field(None, description="iso, epoch, epoch_ms or a strptime pattern")
     map: Optional[dict[Any, Any]] = Field(None, description="source value → ticket value")
-    strict: bool = Field(True, description="with `map`: a value not in the map makes the record bad")
+    strict: bool = Field(True, description="with `map` and no `default`: a value not in the map makes the record "
+                         "bad; false: such a value leaves the field empty")
     default: Any = None
 
     @model_validator(mode="after")
@@ -119,7 +120,7 @@ class FieldSpec(BaseModel):
             key = _key(raw)
             if key in self.map:
                 return self.map[key]
-            if self.strict and self.default is None:
+            if self.strict and self.default is None:  # with a default, an unmapped value falls back to it
                 raise ValueError(f"{self.source or self.template} {raw!r} is not one of {', '.join(self.map)}")
             return self.default
         if self.date_format:

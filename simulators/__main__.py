@@ -2,6 +2,7 @@
 
     python -m simulators 12345 --port 8345 --orders 20 --rate 3 5 --state-file 12345.json
     python -m simulators twilio --port 8346 --account-sid AC... --auth-token ...
+    python -m simulators mall --port 8347 --auth oauth --complaints 20 --rate 1 20
 """
 from __future__ import annotations
 

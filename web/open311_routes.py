@@ -1,6 +1,7 @@
 """Open311 GeoReport v2 at /open311/v2: services, requests (POST and GET) and requests/{id}, as JSON or XML."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 from xml.etree import ElementTree as ET
@@ -36,8 +37,6 @@ def _xml_value(value: Any) -> str:
 def render(fmt: str, data: Any, root: str, item: str, status: int = 200) -> Response:
     """`data` as Open311 JSON (a list of objects) or XML (<root><item>…</item></root>)."""
     if fmt == "json":
-        import json
-
         return Response(json.dumps(data, ensure_ascii=False), status_code=status, media_type=FORMATS["json"])
     top = ET.Element(root)
     for obj in data:
