@@ -2,7 +2,6 @@
 and at a breach the overdue mark, the notices up the hierarchy and the transfer to the parent unit."""
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
@@ -118,10 +117,8 @@ def test_a_resolved_ticket_gets_no_reminder(db, deadlines):
     assert all(c.next_action_at is None for c in clocks(db, tid).values())
 
 
-@pytest.mark.skipif(not os.environ.get("ONEQUEUE_TEST_POSTGRES_URL"), reason="two workers need PostgreSQL")
+@pytest.mark.postgres_only  # SQLite has one writer at a time; several workers are a PostgreSQL matter
 def test_two_workers_scanning_at_once_send_each_reminder_once(db_url, units):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer at a time")
     from tickets.migrate import upgrade
 
     main = Database(db_url)
