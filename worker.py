@@ -105,8 +105,8 @@ class Worker:
 
         give_up(session, msg, error_code, error, self.dispatcher.units)
 
-    def _on_dispatched(self, session, ticket, unit) -> None:
-        plan_dispatch_sms(session, ticket, unit, self.config.sms.templates.dispatched)
+    def _on_dispatched(self, session, ticket, unit, event) -> None:
+        plan_dispatch_sms(session, ticket, unit, self.config.sms.templates.dispatched, event_id=event.id)
         if self.config.sla.enabled:
             start_clocks(session, self.deadlines, ticket, unit)
 

@@ -14,8 +14,9 @@ from tickets.models import Ticket
 
 log = structlog.get_logger("dispatch")
 
-# Called in the dispatch transaction for each dispatched ticket (the worker wires notify here).
-DispatchHook = Callable[[Session, Ticket, object], None]
+# Called in the dispatch transaction for each dispatched ticket with its unit and the `dispatched` event
+# (the worker wires notify and the deadline clocks here).
+DispatchHook = Callable[[Session, Ticket, object, object], None]
 
 
 def facts_of(ticket: Ticket):
@@ -68,9 +69,9 @@ def decide_one(session: Session, ticket: Ticket, dispatcher, hooks: list[Dispatc
         store.transition(session, ticket, "triage", actor, "triage", detail)
         bound.info("ticket_to_triage", reason=decision.reason)
         return
-    store.transition(session, ticket, "dispatched", actor, "dispatched", detail)
+    event = store.transition(session, ticket, "dispatched", actor, "dispatched", detail)
     ticket.assigned_unit = decision.unit_id
     unit = dispatcher.units.get(decision.unit_id)
     for hook in hooks:
-        hook(session, ticket, unit)
+        hook(session, ticket, unit, event)
     bound.info("ticket_dispatched")

@@ -1,6 +1,8 @@
 """Which SMS a ticket's changes call for: the dispatch notice to the unit's contacts, the recall notice."""
 from __future__ import annotations
 
+from typing import Optional
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,9 +33,9 @@ def recipients_of(unit) -> list[Recipient]:
     return [Recipient(c.phone, c.name, c.role) for c in (unit.contacts if unit is not None else [])]
 
 
-def plan_dispatch_sms(session: Session, ticket: Ticket, unit, template: str) -> int:
+def plan_dispatch_sms(session: Session, ticket: Ticket, unit, template: str, event_id: Optional[int] = None) -> int:
     """One message to each contact of the unit the ticket was dispatched to (once per dispatch event)."""
-    event_id = _last_event_id(session, ticket, "dispatched")
+    event_id = event_id or _last_event_id(session, ticket, "dispatched")
     return plan(session, key=f"dispatched:{ticket.id}:{event_id}", ticket_id=ticket.id, unit_id=ticket.assigned_unit,
                 purpose="dispatched", recipients=recipients_of(unit), template=template,
                 values=ticket_values(ticket), urgent=ticket.priority != "normal")
