@@ -57,7 +57,8 @@ def fill(db: Database, start: int, stop: int, version: str) -> None:
             series = ("WITH RECURSIVE s(n) AS (SELECT :a UNION ALL SELECT n + 1 FROM s WHERE n < :b) "
                       "SELECT n FROM s")
             received = f"'{RECEIVED:%Y-%m-%d %H:%M:%S}.000000'"
-            far = f"(strftime('%Y-%m-%d %H:%M:%S', '{FAR:%Y-%m-%d %H:%M:%S}', '+' || (n % 100000) || ' minutes') || '.000000')"
+            far = (f"(strftime('%Y-%m-%d %H:%M:%S', '{FAR:%Y-%m-%d %H:%M:%S}', '+' || (n % 100000) || ' minutes')"
+                   " || '.000000')")
             json_empty_obj, json_empty_list = "'{}'", "'[]'"
         conn.execute(text(
             "INSERT INTO tickets (id, number, channel, channel_kind, source_ref, received_at, kind, title, text, "

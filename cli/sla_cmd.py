@@ -66,7 +66,8 @@ def cmd_extend(ctx, args) -> int:
     from sla import extend
 
     d = _deadlines(ctx)
-    return _each(ctx, args.numbers, lambda s, t: f"{args.clock} now due {_local(extend(s, d, t, args.reason, args.actor, args.clock))}")
+    return _each(ctx, args.numbers, lambda s, t: f"{args.clock} now due "
+                 f"{_local(extend(s, d, t, args.reason, args.actor, args.clock))}")
 
 
 def cmd_clocks(ctx, args) -> int:
@@ -130,7 +131,8 @@ def cmd_templates(ctx, args) -> int:
         _print_json(samples)
         return 0
     t = d.config.templates
-    print(f"validity: reminders {t.reminder_validity_seconds or '-'} s, overdue notices {t.overdue_validity_seconds or '-'} s")
+    print(f"validity: reminders {t.reminder_validity_seconds or '-'} s, "
+          f"overdue notices {t.overdue_validity_seconds or '-'} s")
     for sample in samples:
         print(f"\n{sample['template']} with {sample['tickets']} ticket(s): {sample['characters']} characters, "
               f"{sample['segments']} segment(s)\n  {sample['text']}")

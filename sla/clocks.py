@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Iterable, Optional, Sequence
 
 import structlog
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,25 +69,37 @@ def clocks_of(session: Session, ticket_ids: Iterable[int], lock: bool = False) -
 
 
 def start_clocks(session: Session, deadlines: Deadlines, ticket: Ticket, unit=None,
-                 now: Optional[datetime] = None) -> list[TicketClock]:
-    """Start the ticket's clocks at dispatch (in the dispatch transaction). A ticket dispatched again keeps the
-    clocks it has: reassignment never restarts a deadline."""
+                 now: Optional[datetime] = None) -> list[str]:
+    """Start the ticket's clocks at dispatch, in the dispatch transaction, in one statement. A ticket dispatched
+    again keeps the clocks it has: reassignment never restarts a deadline. Returns the clocks started."""
     now = now or deadlines.now()
     policy_id, configs = deadlines.policy_for(ticket)
     unit_id = unit.id if unit is not None else ticket.assigned_unit
-    rows = []
+    fresh: dict[str, TicketClock] = {}
     for name, cfg in configs.items():
-        started = {"received": ticket.received_at, "dispatched": now}.get(cfg.from_)
-        rows.append(dict(ticket_id=ticket.id, clock=name, policy=policy_id or "-", hours_unit=unit_id,
-                         start_on=cfg.from_, stop_on="," + ",".join(cfg.stops()) + ",", started_at=started,
-                         source_due=False, uncertain=False, suspended_seconds=0.0, extended_days=0, points_done=[],
-                         created_at=now, updated_at=now))
-    if rows:
-        ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(TicketClock)
-        session.execute(ins.on_conflict_do_nothing(index_elements=["ticket_id", "clock"]), rows)
-    clocks = clocks_of(session, [ticket.id])[ticket.id]
-    refresh(session, deadlines, ticket, clocks, now)
-    return clocks
+        row = TicketClock(ticket_id=ticket.id, clock=name, policy=policy_id or "-", hours_unit=unit_id,
+                          start_on=cfg.from_, stop_on="," + ",".join(cfg.stops()) + ",",
+                          started_at={"received": ticket.received_at, "dispatched": now}.get(cfg.from_),
+                          source_due=False, uncertain=False, suspended_seconds=0.0, extended_days=0, points_done=[],
+                          created_at=now, updated_at=now)
+        if row.started_at is not None:
+            recompute(session, deadlines, ticket, row, cfg, announce=False)
+        schedule(deadlines, row, cfg, now)
+        fresh[name] = row
+    if not fresh:
+        return []
+    columns = [c.key for c in TicketClock.__table__.columns if c.key != "id"]
+    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(TicketClock)
+    started = set(session.scalars(
+        ins.on_conflict_do_nothing(index_elements=["ticket_id", "clock"]).returning(TicketClock.clock),
+        [{k: getattr(row, k) for k in columns} for row in fresh.values()]))
+    for name in started:
+        row = fresh[name]
+        if row.uncertain:
+            _announce_uncertain(session, ticket, row)
+        if name == RESOLUTION:
+            ticket.due_at = row.due_at
+    return sorted(started)
 
 
 def refresh(session: Session, deadlines: Deadlines, ticket: Ticket, clocks: Sequence[TicketClock], now: datetime,
@@ -133,7 +145,7 @@ def sync(row: TicketClock, history: Sequence[Step]) -> Optional[str]:
 
 
 def recompute(session: Session, deadlines: Deadlines, ticket: Ticket, row: TicketClock, cfg: ClockConfig,
-              reason: Optional[str] = None) -> bool:
+              reason: Optional[str] = None, announce: bool = True) -> bool:
     """Compute the clock's deadline again; True if it moved. A deadline computed over a year without calendar
     data is flagged on the clock, on the ticket's history and in the log."""
     due = deadlines.due(row, ticket, cfg)
@@ -141,16 +153,22 @@ def recompute(session: Session, deadlines: Deadlines, ticket: Ticket, row: Ticke
     row.due_at, row.uncertain, row.source_due = due.at, due.uncertain, due.from_source
     row.calendar_version = deadlines.calendar.version
     moved = before is not None and before != due.at
-    if due.uncertain and not was_uncertain:
-        log.warning("deadline_uncertain", ticket_id=ticket.id, clock=row.clock, due=due.at.isoformat(),
-                    years_without_data=list(due.uncertain_years))
-        store.add_event(session, ticket, "deadline_uncertain", ACTOR, detail={
-            "clock": row.clock, "due": iso(due.at), "years_without_data": list(due.uncertain_years),
-            "note": "computed on weekends alone: give the year's holidays in config.yaml sla.calendar.years"})
+    row.uncertain_years = due.uncertain_years
+    if due.uncertain and not was_uncertain and announce:
+        _announce_uncertain(session, ticket, row)
     if moved and reason:
         store.add_event(session, ticket, "deadline_changed", ACTOR, detail={
             "clock": row.clock, "from": iso(before), "to": iso(due.at), "reason": reason, "uncertain": due.uncertain})
     return moved
+
+
+def _announce_uncertain(session: Session, ticket: Ticket, row: TicketClock) -> None:
+    years = list(getattr(row, "uncertain_years", ()))
+    log.warning("deadline_uncertain", ticket_id=ticket.id, clock=row.clock, due=iso(row.due_at),
+                years_without_data=years)
+    store.add_event(session, ticket, "deadline_uncertain", ACTOR, detail={
+        "clock": row.clock, "due": iso(row.due_at), "years_without_data": years,
+        "note": "computed on weekends alone: give the year's holidays in config.yaml sla.calendar.years"})
 
 
 def schedule(deadlines: Deadlines, row: TicketClock, cfg: Optional[ClockConfig], now: datetime) -> None:

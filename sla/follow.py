@@ -15,7 +15,8 @@ from tickets.models import TicketEvent
 ASAP = datetime(2000, 1, 1, tzinfo=timezone.utc)
 # Status changes that neither start nor stop a clock; a re-dispatch keeps every clock as it is.
 _QUIET = frozenset({None, "new", "triage", "dispatched"})
-_ACTIONS = frozenset({"contacted"})
+# The unit reported contact; the source changed the ticket (its own deadline may have moved).
+_ACTIONS = frozenset({"contacted", "source_updated"})
 
 _installed = False
 _t = TicketClock.__table__

@@ -66,7 +66,8 @@ def test_working_time_between_and_the_next_working_moment():
 
 def test_a_unit_with_its_own_hours():
     cal = WorkCalendar(unit_hours={"sd-amr-consumer": WorkingHours.parse("08:30-12:00,14:30-17:30")})
-    assert cal.add_working_days(cst(2026, 9, 30, 10), 1, cal.hours_for("sd-amr-consumer")).at == cst(2026, 10, 8, 17, 30)
+    consumer = cal.hours_for("sd-amr-consumer")
+    assert cal.add_working_days(cst(2026, 9, 30, 10), 1, consumer).at == cst(2026, 10, 8, 17, 30)
     assert cal.add_working_days(cst(2026, 9, 30, 10), 1, cal.hours_for("st-daliang-01")).at == cst(2026, 10, 8, 18)
 
 

@@ -142,3 +142,27 @@ def test_the_shipped_policies_are_the_legal_defaults():
     assert figures["complaint"] == {"acceptance": 7, "resolution": 45, "closure_notice": 7}
     assert figures["report"] == {"resolution": 15}
     assert shipped.all_tickets["first_contact"].working_hours == 1
+
+
+def test_when_the_hotline_brings_its_deadline_forward_the_clock_follows(db, deadlines):
+    from datetime import timedelta
+
+    from sla import scan_due
+    from tickets.schema import IncomingTicket
+
+    follow_ticket_events()
+    received = cst(2026, 9, 30, 10)
+    [tid] = new_tickets(db, 1, received)
+    dispatch(db, deadlines, [tid], STATION, received)
+    assert clocks(db, tid)["resolution"].due_at == cst(2026, 10, 27, 18)
+    # when a later version of the order arrives with BLSX at noon on 20 October
+    with db.transaction() as s:
+        t = s.get(Ticket, tid)
+        store.ingest(s, t.channel, t.channel_kind, [IncomingTicket(
+            source_ref=t.source_ref, source_updated_at=received + timedelta(days=1), received_at=received,
+            title=t.title, source_deadline=cst(2026, 10, 20, 12))])
+    scan_due(db, deadlines, now=cst(2026, 10, 8, 10))
+    # then the resolution deadline is the hotline's
+    c = clocks(db, tid)["resolution"]
+    assert c.due_at == cst(2026, 10, 20, 12) and c.source_due
+    assert ticket(db, tid).due_at == cst(2026, 10, 20, 12)
