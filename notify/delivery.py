@@ -54,19 +54,13 @@ def find_message(session: Session, sid: str, sms_id: Optional[int] = None) -> Op
 
 def apply_status(session: Session, msg: SmsMessage, sid: str, status: str, error_code: Optional[int],
                  policy: RetryPolicy, units) -> str:
-    """Record a delivery status on `msg`; returns what was done: delivered, sent, retry, gave_up, ignored.
+    """Record a final delivery status on `msg`; returns what was done: delivered, retry, expired, gave_up, ignored.
 
-    Statuses only move forward; a repeated or late callback changes nothing."""
-    if msg.status not in ("sending", "sent"):
-        return "ignored"  # final already, or re-queued after an earlier report
+    Statuses only move forward; a repeated or late callback changes nothing. Interim statuses (queued, sent)
+    say nothing the sender does not record itself, so they are ignored."""
+    if status not in FINAL or msg.status not in ("sending", "sent"):
+        return "ignored"  # interim; or final already, or re-queued after an earlier report
     msg.provider_sid = sid
-    if status == "sent":
-        if msg.status == "sending":  # the sender has not recorded its own answer yet
-            msg.status, msg.sent_at = "sent", utcnow()
-            return "sent"
-        return "ignored"
-    if status not in FINAL:
-        return "ignored"  # queued, sending, accepted: nothing new
     now = utcnow()
     msg.error_code = error_code
     if status == "delivered":

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 
-from notify.delivery import RetryPolicy, apply_status, find_message
+from notify.delivery import FINAL, RetryPolicy, apply_status, find_message
 from notify.replies import handle_inbound
 from settings.masking import mask_phone
 
@@ -49,6 +49,8 @@ def router(ctx) -> APIRouter:
         sid, status = str(form.get("MessageSid") or ""), str(form.get("MessageStatus") or "").lower()
         if not sid or not status:
             return Response("MessageSid and MessageStatus are required", status_code=400)
+        if status not in FINAL:  # queued, sending, sent: nothing the sender does not record itself
+            return Response(status_code=204)
         code = _int(form.get("ErrorCode"))
         sms_id = _int(request.query_params.get("sms"))
 
