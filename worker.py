@@ -53,7 +53,9 @@ class Worker:
         sms = config.sms
         self.sms = SmsSender(
             self.db,
-            make_twilio_client(sms.account_sid, sms.auth_token, base_url=sms.base_url or None),
+            # A send must end well inside its claim, or another worker could take the row up mid-flight.
+            make_twilio_client(sms.account_sid, sms.auth_token, base_url=sms.base_url or None,
+                               timeout=min(10.0, config.jobs.claim_seconds / 2)),
             SmsPolicy(from_number=sms.from_number, status_callback=sms.status_callback_url,
                       validity_seconds=sms.validity_seconds, max_attempts=sms.max_attempts,
                       backoff_seconds=sms.backoff_seconds, claim_seconds=config.jobs.claim_seconds,

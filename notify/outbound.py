@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Callable, Iterable, Optional, Sequence
 
 import requests
+from urllib3.exceptions import NewConnectionError
 import structlog
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +21,14 @@ from settings.masking import mask_phone
 from tickets.db import Database, is_postgres, utcnow
 
 log = structlog.get_logger("notify")
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the request cannot have reached the provider: the connection was refused or never made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
+
 
 # Twilio error codes that will not change by sending again: invalid, not mobile, opted out, unroutable.
 PERMANENT_CODES = frozenset({21211, 21214, 21408, 21610, 21612, 21614})
@@ -128,15 +137,24 @@ class SmsSender:
         validity = msg.validity_seconds or (self.policy.validity_seconds if not msg.urgent else None)
         if validity:
             kwargs["validity_period"] = validity
+        self.pacer.wait()
+        if not self._still_ours(msg):
+            bound.info("sms_claim_lost")  # another worker took it up after our claim lapsed: it decides
+            return
         try:
-            self.pacer.wait()
             sent = self.client.messages.create(**kwargs)
+        except (requests.RequestException, OSError) as exc:
+            if _never_sent(exc):  # refused, or no connection in time: plainly not sent
+                self._after_failure(msg, f"{type(exc).__name__}: {exc}", False, report, bound)
+            else:  # a read timeout, a reset after sending: sent or not, ask the provider before any resend
+                self._outcome_unknown(msg, f"{type(exc).__name__}: {exc}", bound)
+            return
         except TwilioRestException as exc:
             permanent = exc.code in PERMANENT_CODES or (exc.status in (400, 401, 403, 404) and exc.status != 429)
             self._after_failure(msg, f"twilio {exc.status} code {exc.code}: {exc.msg}", permanent, report, bound,
                                 code=exc.code)
             return
-        except (requests.RequestException, TwilioException, OSError) as exc:
+        except TwilioException as exc:
             self._after_failure(msg, f"{type(exc).__name__}: {exc}", False, report, bound)
             return
         with self.db.transaction() as s:
@@ -149,6 +167,23 @@ class SmsSender:
                 segments=int(sent.num_segments) if sent.num_segments else msg.segments))
         report.sent += 1
         bound.info("sms_sent", sid=sent.sid, purpose=msg.purpose, segments=sent.num_segments)
+
+    def _still_ours(self, msg: SmsMessage) -> bool:
+        """Renew our claim right before sending; False if it lapsed and another worker took the row."""
+        with self.db.transaction() as s:
+            renewed = s.execute(update(SmsMessage).where(
+                SmsMessage.id == msg.id, SmsMessage.status == "sending", SmsMessage.claimed_by == self.owner,
+            ).values(claimed_until=utcnow() + timedelta(seconds=self.policy.claim_seconds))).rowcount
+        return renewed == 1
+
+    def _outcome_unknown(self, msg: SmsMessage, error: str, bound) -> None:
+        """Leave the row `sending`: once a claim period has let a request in flight land at the provider, a
+        worker asks the provider whether it went out before it would send it again."""
+        with self.db.transaction() as s:
+            s.execute(update(SmsMessage).where(SmsMessage.id == msg.id).values(
+                attempts=msg.attempts + 1, last_error=error[:1000], claimed_by=None,
+                claimed_until=utcnow() + timedelta(seconds=self.policy.claim_seconds)))
+        bound.warning("sms_outcome_unknown", error=error)
 
     def _after_failure(self, msg: SmsMessage, error: str, permanent: bool, report: SendReport, bound,
                        code: Optional[int] = None) -> None:
