@@ -200,6 +200,7 @@ def cmd_rules_explain(ctx, args) -> int:
                       "station_name": _unit_name(dispatcher, decision.station),
                       "method": decision.place_method, "confidence": decision.place_confidence},
             "category": decision.category, "group": decision.group, "priority": decision.priority,
+            "unit_group": list(decision.group_units), "strategy": decision.group_strategy,
         },
     }
     if args.json:
@@ -238,7 +239,11 @@ def _print_explanation(data: dict) -> None:
     print(f"  {'place':>9}: {place} (found by {p['method']}, confidence {p['confidence']:.2f})")
     print(f"  {'category':>9}: {d['category']}" + (f" (group {d['group']})" if d["group"] else ""))
     print(f"  {'priority':>9}: {d['priority']}")
-    print(f"  {'unit':>9}: " + ("none: triage, a person decides" if d["triage"] else f"{d['unit']} {d['unit_name'] or ''}"))
+    if d["unit_group"]:
+        print(f"  {'unit':>9}: one of {', '.join(d['unit_group'])} by {d['strategy']} (picked when dispatched)")
+    else:
+        print(f"  {'unit':>9}: " + ("none: triage, a person decides" if d["triage"]
+                                    else f"{d['unit']} {d['unit_name'] or ''}"))
     print(f"  {'why':>9}: {d['reason']}")
 
 

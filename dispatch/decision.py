@@ -51,3 +51,7 @@ class Decision:
     group: str | None
     priority: str
     trace: list[TraceStep] = field(default_factory=list)
+    # An `assign_group` rule decided: unit_id is the first of group_units, a fallback; the dispatch job
+    # picks the unit by group_strategy (round_robin | least_open) against the database.
+    group_units: tuple[str, ...] = ()
+    group_strategy: str | None = None

@@ -179,6 +179,9 @@ def _unknown_references(units: UnitDirectory, rules: RulesFile, file: str) -> li
     for i, rule in enumerate(rules.rules):
         if rule.assign is not None and rule.assign not in units:
             problems.append(ConfigProblem(file, None, f"rules[{i}].assign", f"unknown unit {rule.assign!r}"))
+        for j, uid in enumerate(rule.assign_group.units if rule.assign_group else ()):
+            if uid not in units:
+                problems.append(ConfigProblem(file, None, f"rules[{i}].assign_group.units[{j}]", f"unknown unit {uid!r}"))
         for path, cond in rule.when.walk(("rules", i, "when")):
             for town in cond.town or []:
                 if town not in units.branch_by_town:
@@ -310,6 +313,8 @@ class Dispatcher:
                     unit_id, triage = None, True
                 elif rule.assign is not None:
                     unit_id, triage = rule.assign, False
+                elif rule.assign_group is not None:
+                    unit_id, triage = rule.assign_group.units[0], False   # job.py picks the unit in the group
                 else:
                     unit_id, triage = ctx.station or self.units.branch_for_town(ctx.town), False
             if not rule.continue_:
@@ -321,16 +326,22 @@ class Dispatcher:
             triage, reason = True, "no rule decided: triage"
         else:
             reason = self._reason(decided_by, ctx, place, unit_id)
+        group = decided_by.rule.assign_group if decided_by is not None else None
         return Decision(unit_id=unit_id, triage=triage, rule_id=decided_by.id if decided_by else None, reason=reason,
                         town=place.town, station=place.station, place_method=place.method,
                         place_confidence=place.confidence, category=ctx.category, group=ctx.group,
-                        priority=ctx.priority, trace=trace)
+                        priority=ctx.priority, trace=trace,
+                        group_units=tuple(group.units) if group else (),
+                        group_strategy=group.strategy if group else None)
 
     def _reason(self, cr: _Compiled, ctx: _Ctx, place: Place, unit_id: str | None) -> str:
         said = [w for w in cr.keywords if w in ctx.words][:3]
         because = f"keywords {'、'.join(said)}" if said else (cr.rule.description or cr.summary)
         if cr.rule.triage:
             return f"rule {cr.id}: {because} → triage"
+        if cr.rule.assign_group is not None:
+            return (f"rule {cr.id}: {because} → one of {', '.join(cr.rule.assign_group.units)} "
+                    f"({cr.rule.assign_group.strategy})")
         unit = self.units.get(unit_id) if unit_id else None
         target = unit.name if unit else str(unit_id)
         if cr.rule.assign_to == "covering_station":

@@ -7,6 +7,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.groups import pick_unit
 from tickets import store
 from tickets.db import Database, is_postgres
 from tickets.duplicates import DuplicatePolicy, link_if_duplicate
@@ -69,9 +70,14 @@ def decide_one(session: Session, ticket: Ticket, dispatcher, hooks: list[Dispatc
         store.transition(session, ticket, "triage", actor, "triage", detail)
         bound.info("ticket_to_triage", reason=decision.reason)
         return
+    unit_id = decision.unit_id
+    if decision.group_units:    # an assign_group rule: pick the unit against the database, in this transaction
+        unit_id = pick_unit(session, decision.rule_id, decision.group_units, decision.group_strategy)
+        detail.update(unit=unit_id, strategy=decision.group_strategy, group=list(decision.group_units))
+        bound = bound.bind(unit=unit_id, strategy=decision.group_strategy)
     event = store.transition(session, ticket, "dispatched", actor, "dispatched", detail)
-    ticket.assigned_unit = decision.unit_id
-    unit = dispatcher.units.get(decision.unit_id)
+    ticket.assigned_unit = unit_id
+    unit = dispatcher.units.get(unit_id)
     for hook in hooks:
         hook(session, ticket, unit, event)
     bound.info("ticket_dispatched")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Iterator, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator,
                       model_validator)
 
 from dispatch.classify import Taxonomy, load_default_taxonomy
@@ -32,6 +32,31 @@ PriorityList = Annotated[list[Priority], BeforeValidator(_as_list), Field(min_le
 
 def _units(info: ValidationInfo):
     return (info.context or {}).get("units")
+
+
+def _known_unit_id(value: str, info: ValidationInfo) -> str:
+    units = _units(info)
+    if units is not None and value not in units:
+        raise ValueError("unknown unit: no unit in units.yaml has this id")
+    return value
+
+
+class AssignGroup(BaseModel):
+    """Assign to one unit of a group: `round_robin` in turn (kept across workers and restarts), or
+    `least_open`, the unit with the fewest open tickets (ties: the first in the list)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    units: list[Annotated[str, AfterValidator(_known_unit_id)]] = Field(min_length=2)
+    strategy: Literal["round_robin", "least_open"]
+
+    @field_validator("units")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        twice = sorted({u for u in value if value.count(u) > 1})
+        if twice:
+            raise ValueError(f"a unit is listed twice: {', '.join(twice)}")
+        return value
 
 
 class KeywordTest(BaseModel):
@@ -137,9 +162,10 @@ class Rule(BaseModel):
     description: str | None = None
     enabled: bool = True
     when: Condition = Condition()
-    # Actions. `assign_to` will grow group strategies (round-robin, least open load) next to covering_station.
+    # Actions.
     assign: str | None = None
     assign_to: Literal["covering_station"] | None = None
+    assign_group: AssignGroup | None = None
     triage: bool = False
     set_category: str | None = None
     set_priority: Priority | None = None
@@ -163,19 +189,21 @@ class Rule(BaseModel):
     @model_validator(mode="after")
     def _one_action(self) -> "Rule":
         decisive = [name for name, on in (("assign", self.assign), ("assign_to", self.assign_to),
-                                          ("triage", self.triage)) if on]
+                                          ("assign_group", self.assign_group), ("triage", self.triage)) if on]
         if len(decisive) > 1:
-            raise ValueError(f"a rule takes one of assign, assign_to, triage; this one has {', '.join(decisive)}")
+            raise ValueError("a rule takes one of assign, assign_to, assign_group, triage; "
+                             f"this one has {', '.join(decisive)}")
         if not decisive and not self.continue_:
             if self.set_category or self.set_priority:
                 raise ValueError("a rule that only sets category or priority needs `continue: true` "
-                                 "(or an assign, assign_to or triage)")
-            raise ValueError("the rule does nothing: give assign, assign_to, triage, set_category or set_priority")
+                                 "(or an assign, assign_to, assign_group or triage)")
+            raise ValueError("the rule does nothing: give assign, assign_to, assign_group, triage, set_category "
+                             "or set_priority")
         return self
 
     @property
     def decides(self) -> bool:
-        return bool(self.assign or self.assign_to or self.triage)
+        return bool(self.assign or self.assign_to or self.assign_group or self.triage)
 
 
 class RulesFile(BaseModel):

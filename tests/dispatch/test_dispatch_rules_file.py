@@ -87,7 +87,7 @@ rules:
     assert "unknown town '广州'" in by_line[_line(text, "广州")]
     assert "unknown station 'st-nowhere-01'" in by_line[_line(text, "st-nowhere-01")]
     assert "complain" in by_line[_line(text, "complain")]
-    assert "one of assign, assign_to, triage" in by_line[_line(text, "id: d")]
+    assert "one of assign, assign_to, assign_group, triage" in by_line[_line(text, "id: d")]
     assert "needs `continue: true`" in by_line[_line(text, "id: e")]
     assert len(problems) == 5
 

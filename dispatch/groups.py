@@ -1,0 +1,36 @@
+"""Picking the unit of an `assign_group` rule, inside the dispatch transaction (the engine stays pure)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tickets.models import Counter, Ticket
+from tickets.states import OPEN_STATUSES
+from tickets.store import _upsert
+
+
+def pick_unit(session: Session, rule_id: str, units: tuple[str, ...], strategy: str) -> str:
+    """The unit of `units` a ticket decided by rule `rule_id` goes to under `strategy`."""
+    if strategy == "least_open":
+        return least_open(session, units)
+    if strategy == "round_robin":
+        return round_robin(session, rule_id, units)
+    raise ValueError(f"unknown group strategy {strategy!r}")
+
+
+def least_open(session: Session, units: tuple[str, ...]) -> str:
+    """The unit with the fewest open tickets; ties go to the one listed first."""
+    stmt = (select(Ticket.assigned_unit, func.count()).where(Ticket.assigned_unit.in_(units),
+                                                            Ticket.status.in_(OPEN_STATUSES))
+            .group_by(Ticket.assigned_unit))
+    load = dict(session.execute(stmt).all())
+    return min(units, key=lambda u: (load.get(u, 0), units.index(u)))
+
+
+def round_robin(session: Session, rule_id: str, units: tuple[str, ...]) -> str:
+    """The next unit in turn, counted in the `counters` table as rr:<rule id> (shared by workers, kept over
+    restarts); the first ticket goes to the first unit."""
+    ins = _upsert(session)(Counter).values(name=f"rr:{rule_id}"[:64], value=1)
+    ins = ins.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + 1})
+    turn = session.execute(ins.returning(Counter.value)).scalar_one()
+    return units[(turn - 1) % len(units)]
