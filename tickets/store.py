@@ -193,7 +193,7 @@ def quarantine(session: Session, channel: str, bad: Iterable[BadRecord]) -> int:
     if not rows:
         return 0
     stmt = _upsert(session)(QuarantinedRecord).on_conflict_do_nothing(index_elements=["channel", "fingerprint"])
-    res = session.execute(stmt, rows)
+    session.execute(stmt, rows)
     return len(rows)
 
 
