@@ -239,7 +239,9 @@ class Worker:
             sms = dict(s.execute(select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all())
             outbox = dict(s.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all())
         parts = [f"tickets {sum(counts.values())}"] + [f"{k} {v}" for k, v in sorted(counts.items())]
-        parts.append(f"sms sent {sms.get('sent', 0)} pending {sms.get('pending', 0)} failed {sms.get('failed', 0)}")
+        out = sms.get("sent", 0) + sms.get("delivered", 0)
+        parts.append(f"sms sent {out} (delivered {sms.get('delivered', 0)}) pending {sms.get('pending', 0)} "
+                     f"failed {sms.get('failed', 0) + sms.get('undelivered', 0)}")
         parts.append(f"write-backs done {outbox.get('delivered', 0)} pending {outbox.get('pending', 0)} "
                      f"dead {outbox.get('dead', 0)}")
         return " | ".join(parts)
