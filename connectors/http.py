@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from email.utils import parsedate_to_datetime
 from typing import Callable, Optional
@@ -83,3 +84,40 @@ class RetryingHttp:
                      delay=round(delay, 3))
             self.sleep(delay)
         raise SourceUnavailable(f"{method} {path.split('?')[0]}: {last} after {attempts} attempt(s)", wait_hint)
+
+
+def json_body(resp: requests.Response) -> dict:
+    """The answer's JSON object, or {} when it is not one (an HTML maintenance page, an empty body)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class BearerToken:
+    """A bearer token fetched on first use, renewed a minute before it expires and once more on a 401.
+
+    `fetch(attempts)` asks the source for a token and returns it with its lifetime in seconds."""
+
+    def __init__(self, http: RetryingHttp, fetch: Callable[[Optional[int]], tuple[str, float]]):
+        self.http = http
+        self.fetch = fetch
+        self._token: Optional[str] = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def headers(self, renew: bool = False, attempts: Optional[int] = None) -> dict[str, str]:
+        with self._lock:
+            if renew or self._token is None or time.monotonic() >= self._expires:
+                token, lifetime = self.fetch(attempts)
+                self._token, self._expires = token, time.monotonic() + max(60.0, lifetime) - 60
+            return {"Authorization": f"Bearer {self._token}"}
+
+    def call(self, method: str, path: str, attempts: Optional[int] = None, **kw) -> requests.Response:
+        """Send with the token; an expired or revoked token (401) is renewed and the call sent once more."""
+        resp = self.http.request(method, path, headers=self.headers(attempts=attempts), attempts=attempts, **kw)
+        if resp.status_code == 401:
+            resp = self.http.request(method, path, headers=self.headers(renew=True, attempts=attempts),
+                                     attempts=attempts, **kw)
+        return resp

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator, Optional
@@ -32,7 +30,7 @@ from connectors.base import (
     WriteBackRequest,
     WriteBackResult,
 )
-from connectors.http import RetryingHttp
+from connectors.http import BearerToken, RetryingHttp, json_body
 from tickets.schema import BadRecord, IncomingTicket
 
 log = structlog.get_logger("connectors.12315")
@@ -145,36 +143,24 @@ class Platform12315Connector(Connector):
     def __init__(self, name: str, config: Settings):
         super().__init__(name, config)
         self.http = RetryingHttp(config.base_url, timeout=config.timeout_seconds, max_attempts=config.max_attempts)
-        self._token: Optional[str] = None
-        self._token_expires = 0.0
-        self._token_lock = threading.Lock()
+        self.auth = BearerToken(self.http, self._fetch_token)
 
     # --- authentication: OAuth 2.0 client credentials ---------------------------------------
 
-    def _fetch_token(self, attempts: Optional[int]) -> None:
+    def _fetch_token(self, attempts: Optional[int]) -> tuple[str, float]:
         cfg = self.config
         resp = self.http.request("POST", "/oauth2/token", data={
             "grant_type": "client_credentials", "client_id": cfg.client_id, "client_secret": cfg.client_secret,
         }, attempts=attempts)
-        body = _json(resp)
+        body = json_body(resp)
         if resp.status_code != 200 or not body.get("access_token"):
             raise SourceUnavailable(f"12315 refused the credentials of client_id {cfg.client_id!r}: "
                                     f"HTTP {resp.status_code} {body.get('error', '')}".rstrip())
-        self._token = body["access_token"]
-        self._token_expires = time.monotonic() + max(60, int(body.get("expires_in", 3600))) - 60
-
-    def _auth_headers(self, renew: bool = False, attempts: Optional[int] = None) -> dict[str, str]:
-        with self._token_lock:
-            if renew or self._token is None or time.monotonic() >= self._token_expires:
-                self._fetch_token(attempts)
-            return {"Authorization": f"Bearer {self._token}"}
+        return body["access_token"], float(body.get("expires_in", 3600))
 
     def _call(self, method: str, path: str, attempts: Optional[int] = None, **kw):
-        resp = self.http.request(method, path, headers=self._auth_headers(attempts=attempts), attempts=attempts, **kw)
-        if resp.status_code == 401:  # invalid_token: the token expired early or was revoked
-            resp = self.http.request(method, path, headers=self._auth_headers(renew=True, attempts=attempts),
-                                     attempts=attempts, **kw)
-        return resp
+        # a 401 (invalid_token: expired early or revoked) renews the token once
+        return self.auth.call(method, path, attempts=attempts, **kw)
 
     # --- pull ------------------------------------------------------------------------------
 
@@ -200,7 +186,7 @@ class Platform12315Connector(Connector):
                 next_cursor = None
                 query_since = since - timedelta(seconds=cfg.overlap_seconds)
                 continue
-            body = _json(resp)
+            body = json_body(resp)
             items = body.get("data")
             if resp.status_code != 200 or not isinstance(items, list):
                 raise SourceUnavailable(f"12315 case list answered HTTP {resp.status_code} {body.get('error', '')}"
@@ -258,7 +244,7 @@ class Platform12315Connector(Connector):
             payload["note"] = note
         resp = self._call("POST", f"/openapi/v1/cases/{quote(request.source_ref, safe='')}/events", json=payload,
                           attempts=2)
-        answer = _json(resp)
+        answer = json_body(resp)
         if resp.status_code == 201:
             return WriteBackResult("done", event)
         if resp.status_code == 200:
@@ -281,11 +267,3 @@ def _cursor_since(cursor: Optional[str]) -> Optional[datetime]:
     if not cursor:
         return None
     return datetime.fromisoformat(json.loads(cursor)["since"])
-
-
-def _json(resp) -> dict:
-    try:
-        body = resp.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any, Iterator, Optional
 
 import structlog
@@ -20,7 +17,7 @@ from connectors.base import (
     WriteBackRequest,
     WriteBackResult,
 )
-from connectors.http import RetryingHttp
+from connectors.http import BearerToken, RetryingHttp, json_body
 from tickets.schema import BadRecord, IncomingTicket
 
 log = structlog.get_logger("connectors.12345")
@@ -106,38 +103,24 @@ class WorkOrder12345Connector(Connector):
         super().__init__(name, config)
         self.http = RetryingHttp(config.base_url, timeout=config.timeout_seconds, max_attempts=config.max_attempts,
                                  rate_limit=config.rate_limit_rps)
-        self._token: Optional[str] = None
-        self._token_expires = 0.0
-        self._token_lock = threading.Lock()
+        self.auth = BearerToken(self.http, self._fetch_token)
 
     # --- authentication -------------------------------------------------------------------
 
-    def _fetch_token(self, attempts: Optional[int]) -> str:
+    def _fetch_token(self, attempts: Optional[int]) -> tuple[str, float]:
         resp = self.http.request(
             "POST", "/api/v1/auth/token", json={"app_id": self.config.app_id, "app_secret": self.config.app_secret},
             attempts=attempts,
         )
-        body = _json(resp)
+        body = json_body(resp)
         if resp.status_code != 200 or body.get("code") != 0 or not body.get("token"):
             # Wrong credentials will not fix themselves by retrying: say so plainly.
             raise SourceUnavailable(f"12345 refused the credentials of app_id {self.config.app_id!r}: "
                                     f"HTTP {resp.status_code} code {body.get('code')}")
-        self._token = body["token"]
-        self._token_expires = time.monotonic() + max(60, int(body.get("expires_in", 7200))) - 60
-        return self._token
-
-    def _auth_headers(self, renew: bool = False, attempts: Optional[int] = None) -> dict[str, str]:
-        with self._token_lock:
-            if renew or self._token is None or time.monotonic() >= self._token_expires:
-                self._fetch_token(attempts)
-            return {"Authorization": f"Bearer {self._token}"}
+        return body["token"], float(body.get("expires_in", 7200))
 
     def _call(self, method: str, path: str, attempts: Optional[int] = None, **kw):
-        resp = self.http.request(method, path, headers=self._auth_headers(attempts=attempts), attempts=attempts, **kw)
-        if resp.status_code == 401:
-            resp = self.http.request(method, path, headers=self._auth_headers(renew=True, attempts=attempts),
-                                     attempts=attempts, **kw)
-        return resp
+        return self.auth.call(method, path, attempts=attempts, **kw)
 
     # --- pull ------------------------------------------------------------------------------
 
@@ -152,7 +135,7 @@ class WorkOrder12345Connector(Connector):
                 "updated_since": query_since.astimezone(CST).isoformat(timespec="seconds"),
                 "page": page, "page_size": cfg.page_size,
             })
-            body = _json(resp)
+            body = json_body(resp)
             if resp.status_code != 200 or body.get("code") != 0:
                 raise SourceUnavailable(f"12345 list answered HTTP {resp.status_code} code {body.get('code')}")
             items = body.get("items") or []
@@ -200,7 +183,7 @@ class WorkOrder12345Connector(Connector):
             raise WriteBackRejected(f"12345 has no write-back for effect {request.effect!r}")
         payload["request_id"] = request.key
         resp = self._call("POST", f"/api/v1/workorders/{request.source_ref}/{call}", json=payload, attempts=2)
-        answer = _json(resp)
+        answer = json_body(resp)
         code = answer.get("code")
         if resp.status_code == 200 and code == 0:
             return WriteBackResult("done", call)
@@ -215,11 +198,3 @@ def _cursor_since(cursor: Optional[str]) -> Optional[datetime]:
     if not cursor:
         return None
     return datetime.fromisoformat(json.loads(cursor)["since"])
-
-
-def _json(resp) -> dict:
-    try:
-        body = resp.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
