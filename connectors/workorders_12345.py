@@ -125,11 +125,16 @@ class WorkOrder12345Connector(Connector):
     # --- pull ------------------------------------------------------------------------------
 
     def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
-        """Page by update time; restart each page from the newest order seen so shifting pages skip nothing."""
+        """Page by update time; restart each page from the newest order seen so shifting pages skip nothing.
+        A pull stopped inside a query (more pages than one poll takes, or a crash) resumes that query a page
+        back, rather than re-reading the whole overlap: a burst of orders within the overlap still gets through."""
         cfg = self.config
+        state = json.loads(cursor) if cursor else {}
         since = _cursor_since(cursor) or cfg.start_from or datetime(2000, 1, 1, tzinfo=CST)
         query_since = since - timedelta(seconds=cfg.overlap_seconds)
         page = 1
+        if state.get("query_since"):
+            query_since, page = datetime.fromisoformat(state["query_since"]), max(1, int(state["page"]) - 1)
         while True:
             resp = self._call("GET", "/api/v1/workorders", params={
                 "updated_since": query_since.astimezone(CST).isoformat(timespec="seconds"),
@@ -151,14 +156,19 @@ class WorkOrder12345Connector(Connector):
                 newest = rec.source_updated_at if newest is None else max(newest, rec.source_updated_at)
             if newest is not None and newest > since:
                 since = newest
-            yield Batch(records, bad, json.dumps({"since": since.isoformat()}), raw_count=len(items))
-            if len(items) < cfg.page_size:
+            last = len(items) < cfg.page_size
+            if not last:
+                restart = (newest or query_since) - timedelta(seconds=cfg.page_overlap_seconds)
+                if restart > query_since:
+                    query_since, page = restart, 1
+                else:
+                    page += 1  # a whole page within the overlap: step on so the pull always progresses
+            state = {"since": since.isoformat()}
+            if not last:  # where the next page of this query starts, should the pull stop here
+                state.update(query_since=query_since.isoformat(), page=page)
+            yield Batch(records, bad, json.dumps(state), raw_count=len(items))
+            if last:
                 return
-            restart = (newest or query_since) - timedelta(seconds=cfg.page_overlap_seconds)
-            if restart > query_since:
-                query_since, page = restart, 1
-            else:
-                page += 1  # a whole page within the overlap: step on so the pull always progresses
 
     def scan_since(self, since: datetime) -> Iterator[Batch]:
         yield from self.pull(json.dumps({"since": (since + timedelta(seconds=self.config.overlap_seconds)).isoformat()}))

@@ -88,6 +88,21 @@ def test_a_source_that_stays_down_is_an_error_for_the_next_poll_and_nothing_is_l
     assert report.error is None and report.created == 10
 
 
+def test_a_burst_larger_than_one_poll_within_the_overlap_gets_through(db, hotline):
+    # 300 orders stamped within seconds, so all inside the 300-second overlap; one poll takes 5 pages of 20.
+    hotline.add_orders(300)
+    conn = connector(hotline)
+    created = []
+    for _ in range(8):
+        report = poll_channel(db, conn, "w1", max_batches=5)
+        assert report.error is None
+        created += report.created_ids
+    assert len(created) == len(set(created)) == 300
+    with db.transaction() as s:
+        assert store.counts_by_status(s) == {"new": 300}
+    assert poll_channel(db, conn, "w1").created == 0   # and, the burst through, polling goes on as before
+
+
 def test_write_back_is_idempotent_and_forbidden_transitions_are_refused(hotline):
     order = hotline.add_orders(1)[0]
     conn = connector(hotline)
