@@ -77,8 +77,8 @@ class Platform12315(StandInServer):
 
     Faults: `rate_limit_rps` (429 with Retry-After above it), `cursor_ttl` and `expire_cursors()` (410),
     `token_ttl` and `expire_tokens()` (401), `skew_seconds` (modifiedAt up to that much behind the true
-    time, as if stamped by servers with slow clocks), `fail_next(n, status, after_effect=...)`,
-    `error_rate` (random 500/502/503), `latency`, `go_down()` / `come_up()`.
+    time, as if stamped by servers with slow clocks), `maintenance` (503 to every request),
+    `fail_next(n, status, after_effect=...)`, `error_rate` (random 500/502/503), `latency`, `go_down()` / `come_up()`.
     """
 
     def __init__(
@@ -102,6 +102,7 @@ class Platform12315(StandInServer):
         self.cursor_ttl = cursor_ttl
         self.skew_seconds = skew_seconds
         self.clock = clock or (lambda: datetime.now(SHANGHAI))
+        self.maintenance = False
         self.error_rate = 0.0
         self.on_list: Callable[[dict], None] | None = None
         self._limiter = RateLimiter(rate_limit_rps)
@@ -135,6 +136,7 @@ class Platform12315(StandInServer):
 
     def clear_faults(self) -> None:
         super().clear_faults()
+        self.maintenance = False
         self.error_rate = 0.0
         self.skew_seconds = 0
 
@@ -341,6 +343,8 @@ class Platform12315(StandInServer):
         wait = self._limiter.admit()
         if wait is not None:
             return json_reply(429, {"error": "rate_limited"}, retry_after_header(wait))
+        if self.maintenance:
+            return json_reply(503, {"error": "service_unavailable", "detail": "platform maintenance"})
         failure = self._take_failure()
         if failure and not failure[1].get("after_effect"):
             return _failure(failure[0])
