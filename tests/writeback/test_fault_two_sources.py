@@ -116,7 +116,7 @@ def met(item: OutboxItem, fault: str) -> bool:
 
 
 def applied(hotline, platform) -> list[tuple[str, str, str]]:
-    """(source record, effect, idempotency key) of each effect the stand-ins applied, each in the order it applied them."""
+    """(source record, effect, idempotency key) of each effect the stand-ins applied, in each one's order."""
     calls = {"sign": "accepted", "reply": "resolved"}
     events = {"ACCEPTED": "accepted", "CLOSED": "resolved"}
     return ([(e["gdbh"], calls.get(e["call"], e["call"]), e["request_id"]) for e in hotline.effects]
