@@ -9,9 +9,7 @@ import signal
 import socket
 import sys
 import threading
-import time
 import uuid
-from pathlib import Path
 from typing import Callable, Optional
 
 import structlog
@@ -20,14 +18,14 @@ from sqlalchemy import func, select
 
 from connectors import Connector, build_connector
 from connectors.poll import poll_channel
-from dispatch.job import dispatch_new
+from dispatch.job import Dispatched, dispatch_new
 from dispatch.reload import RulesReloader
-from notify import SmsPolicy, SmsSender, plan_dispatch_sms, plan_recall_sms
+from notify import SmsPolicy, SmsSender, dispatch_notice, plan_many, plan_recall_sms
 from notify.models import SmsMessage
 from notify.twilio_client import make_twilio_client
 from settings.config_schema import AppConfig, load_config
 from settings.logging_setup import configure_logging
-from sla import Deadlines, follow_ticket_events, recompute_stale, scan_due, start_clocks
+from sla import Deadlines, follow_ticket_events, recompute_stale, scan_due, start_clocks_many
 from tickets import Database, Ticket
 from tickets.migrate import upgrade
 from tickets.duplicates import DuplicatePolicy, release as release_duplicates
@@ -107,10 +105,11 @@ class Worker:
 
         give_up(session, msg, error_code, error, self.dispatcher.units)
 
-    def _on_dispatched(self, session, ticket, unit, event) -> None:
-        plan_dispatch_sms(session, ticket, unit, self.config.sms.templates.dispatched, event_id=event.id)
+    def _on_dispatched(self, session, dispatched: list[Dispatched]) -> None:
+        template = self.config.sms.templates.dispatched
+        plan_many(session, [dispatch_notice(d.ticket, d.unit, template, d.event_id) for d in dispatched])
         if self.config.sla.enabled:
-            start_clocks(session, self.deadlines, ticket, unit)
+            start_clocks_many(session, self.deadlines, [(d.ticket, d.unit) for d in dispatched])
 
     def scan_deadlines(self):
         if self.config.sla.enabled:

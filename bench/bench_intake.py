@@ -1,8 +1,12 @@
 """Intake throughput: tickets per second from the 12345 stand-in's pages to dispatched tickets with their
-SMS rows queued, beside the rate of a bare bulk insert of the same rows into the same database.
+SMS rows queued and their deadline clocks started (the default units, rules, deadlines and duplicate check),
+beside the rate of a bare bulk insert of the same rows into the same database. (A ticket's first write-back,
+its signing, is queued when the unit accepts it, not at dispatch.)
 
     python bench/bench_intake.py [--orders 20000] [--postgres URL] [--workers 1 2]
 
+The clock starts when every worker process has loaded its configuration and rules and stops when the last
+ticket is out of `new`. The stand-in runs in this process, the workers each in their own.
 Prints one line per run; SQLite always, PostgreSQL when --postgres (or ONEQUEUE_TEST_POSTGRES_URL) is given.
 """
 from __future__ import annotations
@@ -30,12 +34,14 @@ from tickets.migrate import upgrade  # noqa: E402
 from tickets.store import next_numbers  # noqa: E402
 
 
-def _work(config_path: str, until: int, result) -> None:
+def _work(config_path: str, until: int, ready, go, result) -> None:
     """One worker process: poll and dispatch until `until` tickets are out of `new`."""
     from worker import Worker
 
     configure_logging("error")
     w = Worker(load_config(config_path))
+    ready.put(True)
+    go.wait()
     while True:
         w.poll("12345-shunde")
         w.dispatch()
@@ -50,11 +56,14 @@ def run(url: str, orders: int, workers: int, hotline: WorkOrder12345, sms: Twili
     db = Database(url)
     upgrade(db.engine)
     config = write_config(tmp / f"c-{uuid.uuid4().hex[:6]}.yaml", url, hotline, sms, page_size=200)
-    q = mp.Queue()
-    started = time.perf_counter()
-    procs = [mp.Process(target=_work, args=(config, orders, q)) for _ in range(workers)]
+    q, ready, go = mp.Queue(), mp.Queue(), mp.Event()
+    procs = [mp.Process(target=_work, args=(config, orders, ready, go, q)) for _ in range(workers)]
     for p in procs:
         p.start()
+    for _ in procs:
+        ready.get()
+    started = time.perf_counter()
+    go.set()
     for p in procs:
         p.join()
     elapsed = time.perf_counter() - started

@@ -1,6 +1,7 @@
 """The dispatch job: decide every new ticket, record the decision on its history, and hand it on."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 import structlog
@@ -10,14 +11,28 @@ from sqlalchemy.orm import Session
 from dispatch.groups import pick_unit
 from tickets import store
 from tickets.db import Database, is_postgres
-from tickets.duplicates import DuplicatePolicy, link_if_duplicate
+from tickets.duplicates import DuplicatePolicy, link_duplicates
 from tickets.models import Ticket
 
 log = structlog.get_logger("dispatch")
 
-# Called in the dispatch transaction for each dispatched ticket with its unit and the `dispatched` event
-# (the worker wires notify and the deadline clocks here).
-DispatchHook = Callable[[Session, Ticket, object, object], None]
+
+# What deciding a ticket (and its hooks: the deadline sets due_at) changes on it.
+DECIDED_FIELDS = ("status", "updated_at", "town", "station", "category", "priority", "assigned_unit", "due_at")
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    """A ticket this batch dispatched: its unit (None if the unit is unknown) and its `dispatched` event."""
+
+    ticket: Ticket
+    unit: object
+    event_id: int
+
+
+# Called in the dispatch transaction with every ticket the batch dispatched (the worker wires notify and the
+# deadline clocks here, each in one statement for the batch).
+DispatchHook = Callable[[Session, list[Dispatched]], None]
 
 
 def facts_of(ticket: Ticket):
@@ -44,40 +59,53 @@ def dispatch_new(db: Database, dispatcher, hooks: Iterable[DispatchHook] = (), l
             if is_postgres(s):
                 stmt = stmt.with_for_update(skip_locked=True)
             batch = list(s.scalars(stmt))
-            for ticket in batch:
-                decide_one(s, ticket, dispatcher, hooks, duplicates=duplicates)
+            decide(s, batch, dispatcher, hooks, duplicates=duplicates)
         total += len(batch)
         if len(batch) < limit:
             return total
 
 
-def decide_one(session: Session, ticket: Ticket, dispatcher, hooks: list[DispatchHook], actor: str = "dispatch",
-               duplicates: Optional[DuplicatePolicy] = None) -> None:
-    if duplicates is not None and link_if_duplicate(session, ticket, duplicates, actor):
-        return
-    decision = dispatcher.decide(facts_of(ticket))
-    ticket.town = decision.town
-    ticket.station = decision.station
-    ticket.category = decision.category or ticket.category
-    ticket.priority = decision.priority or ticket.priority
-    detail = {
-        "rule": decision.rule_id, "reason": decision.reason, "unit": decision.unit_id, "town": decision.town,
-        "station": decision.station, "place_method": decision.place_method,
-        "place_confidence": decision.place_confidence, "category": decision.category, "priority": decision.priority,
-    }
-    bound = log.bind(ticket_id=ticket.id, unit=decision.unit_id, rule=decision.rule_id)
-    if decision.unit_id is None or decision.triage:
-        store.transition(session, ticket, "triage", actor, "triage", detail)
-        bound.info("ticket_to_triage", reason=decision.reason)
-        return
-    unit_id = decision.unit_id
-    if decision.group_units:    # an assign_group rule: pick the unit against the database, in this transaction
-        unit_id = pick_unit(session, decision.rule_id, decision.group_units, decision.group_strategy)
-        detail.update(unit=unit_id, strategy=decision.group_strategy, group=list(decision.group_units))
-        bound = bound.bind(unit=unit_id, strategy=decision.group_strategy)
-    event = store.transition(session, ticket, "dispatched", actor, "dispatched", detail)
-    ticket.assigned_unit = unit_id
-    unit = dispatcher.units.get(unit_id)
+def decide(session: Session, tickets: list[Ticket], dispatcher, hooks: list[DispatchHook], actor: str = "dispatch",
+           duplicates: Optional[DuplicatePolicy] = None) -> None:
+    """Decide new tickets in one transaction, in id order, as if one by one: duplicates are linked, the others
+    go to triage or are dispatched. The statements are per batch, not per ticket (but for group rules)."""
+    tickets = sorted(tickets, key=lambda t: t.id)
+    if duplicates is not None:
+        linked = link_duplicates(session, tickets, duplicates, actor)
+        tickets = [t for t in tickets if t.id not in linked]
+    moves: list[tuple[Ticket, str, str, dict]] = []
+    units: list[Optional[str]] = []
+    for ticket in tickets:
+        decision = dispatcher.decide(facts_of(ticket))
+        ticket.town = decision.town
+        ticket.station = decision.station
+        ticket.category = decision.category or ticket.category
+        ticket.priority = decision.priority or ticket.priority
+        detail = {
+            "rule": decision.rule_id, "reason": decision.reason, "unit": decision.unit_id, "town": decision.town,
+            "station": decision.station, "place_method": decision.place_method,
+            "place_confidence": decision.place_confidence, "category": decision.category,
+            "priority": decision.priority,
+        }
+        if decision.unit_id is None or decision.triage:
+            moves.append((ticket, "triage", "triage", detail))
+            units.append(None)
+            log.info("ticket_to_triage", ticket_id=ticket.id, rule=decision.rule_id, reason=decision.reason)
+            continue
+        unit_id = decision.unit_id
+        if decision.group_units:    # an assign_group rule: pick the unit against the database, in this transaction
+            unit_id = pick_unit(session, decision.rule_id, decision.group_units, decision.group_strategy)
+            detail.update(unit=unit_id, strategy=decision.group_strategy, group=list(decision.group_units))
+        ticket.assigned_unit = unit_id  # before the next pick, so least_open counts it
+        moves.append((ticket, "dispatched", "dispatched", detail))
+        units.append(unit_id)
+    event_ids = store.transition_many(session, moves, actor)
+    dispatched = []
+    for (ticket, to_status, _, detail), unit_id, event_id in zip(moves, units, event_ids):
+        if to_status != "dispatched":
+            continue
+        dispatched.append(Dispatched(ticket, dispatcher.units.get(unit_id), event_id))
+        log.info("ticket_dispatched", ticket_id=ticket.id, unit=unit_id, rule=detail["rule"])
     for hook in hooks:
-        hook(session, ticket, unit, event)
-    bound.info("ticket_dispatched")
+        hook(session, dispatched)
+    store.save_fields(session, [ticket for ticket, *_ in moves], DECIDED_FIELDS)

@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import requests
 from urllib3.exceptions import NewConnectionError
 import structlog
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -51,20 +51,41 @@ class Recipient:
     role: str = ""
 
 
+@dataclass(frozen=True)
+class Planned:
+    """The messages one change calls for: one per recipient, each keyed by `key` and the recipient's number."""
+
+    key: str
+    ticket_id: Optional[int]
+    unit_id: Optional[str]
+    purpose: str
+    recipients: Sequence[Recipient]
+    template: str
+    values: dict
+    urgent: bool = False
+
+
 def plan(session: Session, *, key: str, ticket_id: Optional[int], unit_id: Optional[str], purpose: str,
          recipients: Iterable[Recipient], template: str, values: dict, urgent: bool = False) -> int:
     """Insert one message per recipient; a key planned before is skipped, so planning twice sends once."""
+    return plan_many(session, [Planned(key, ticket_id, unit_id, purpose, list(recipients), template, values, urgent)])
+
+
+def plan_many(session: Session, planned: Iterable[Planned]) -> int:
+    """`plan` for many changes in one statement; returns how many messages were asked for."""
     rows = []
     now = utcnow()
-    for r in recipients:
-        body = render(template, {**values, "contact_name": r.name})
-        rows.append(dict(dedupe_key=f"{key}:{e164(r.phone)}", ticket_id=ticket_id, unit_id=unit_id,
-                         purpose=purpose, to_phone=e164(r.phone), body=body, urgent=urgent, status="pending",
-                         attempts=0, next_attempt_at=now, segments=segments(body), created_at=now))
+    for p in planned:
+        for r in p.recipients:
+            body = render(p.template, {**p.values, "contact_name": r.name})
+            phone = e164(r.phone)
+            rows.append(dict(dedupe_key=f"{p.key}:{phone}", ticket_id=p.ticket_id, unit_id=p.unit_id,
+                             purpose=p.purpose, to_phone=phone, body=body, urgent=p.urgent, status="pending",
+                             attempts=0, next_attempt_at=now, segments=segments(body), created_at=now))
     if not rows:
         return 0
-    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(SmsMessage)
-    session.execute(ins.on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(SmsMessage.__table__)
+    session.connection().execute(ins.on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
     return len(rows)
 
 

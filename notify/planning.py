@@ -6,7 +6,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notify.outbound import Recipient, plan
+from notify.outbound import Planned, Recipient, plan, plan_many
 from tickets.models import Ticket, TicketEvent
 
 KIND_LABELS = {"complaint": "投诉", "report": "举报", "consultation": "咨询", "help": "求助", "suggestion": "建议"}
@@ -36,9 +36,14 @@ def recipients_of(unit) -> list[Recipient]:
 def plan_dispatch_sms(session: Session, ticket: Ticket, unit, template: str, event_id: Optional[int] = None) -> int:
     """One message to each contact of the unit the ticket was dispatched to (once per dispatch event)."""
     event_id = event_id or _last_event_id(session, ticket, "dispatched")
-    return plan(session, key=f"dispatched:{ticket.id}:{event_id}", ticket_id=ticket.id, unit_id=ticket.assigned_unit,
-                purpose="dispatched", recipients=recipients_of(unit), template=template,
-                values=ticket_values(ticket), urgent=ticket.priority != "normal")
+    return plan_many(session, [dispatch_notice(ticket, unit, template, event_id)])
+
+
+def dispatch_notice(ticket: Ticket, unit, template: str, event_id: int) -> Planned:
+    """The dispatch notice of one dispatch event, for `plan_many`."""
+    return Planned(key=f"dispatched:{ticket.id}:{event_id}", ticket_id=ticket.id, unit_id=ticket.assigned_unit,
+                   purpose="dispatched", recipients=recipients_of(unit), template=template,
+                   values=ticket_values(ticket), urgent=ticket.priority != "normal")
 
 
 def plan_recall_sms(session: Session, ticket: Ticket, unit, template: str) -> int:

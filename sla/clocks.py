@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Iterable, Optional, Sequence
 
 import structlog
@@ -70,36 +71,50 @@ def clocks_of(session: Session, ticket_ids: Iterable[int], lock: bool = False) -
 
 def start_clocks(session: Session, deadlines: Deadlines, ticket: Ticket, unit=None,
                  now: Optional[datetime] = None) -> list[str]:
-    """Start the ticket's clocks at dispatch, in the dispatch transaction, in one statement. A ticket dispatched
-    again keeps the clocks it has: reassignment never restarts a deadline. Returns the clocks started."""
+    """Start the ticket's clocks at dispatch, in the dispatch transaction. A ticket dispatched again keeps the
+    clocks it has: reassignment never restarts a deadline. Returns the clocks started."""
+    return start_clocks_many(session, deadlines, [(ticket, unit)], now).get(ticket.id, [])
+
+
+def start_clocks_many(session: Session, deadlines: Deadlines, dispatched: Sequence[tuple[Ticket, object]],
+                      now: Optional[datetime] = None) -> dict[int, list[str]]:
+    """`start_clocks` for each (ticket, unit) of a dispatch batch, in one statement; returns the clocks started
+    by ticket id."""
     now = now or deadlines.now()
-    policy_id, configs = deadlines.policy_for(ticket)
-    unit_id = unit.id if unit is not None else ticket.assigned_unit
-    fresh: dict[str, TicketClock] = {}
-    for name, cfg in configs.items():
-        row = TicketClock(ticket_id=ticket.id, clock=name, policy=policy_id or "-", hours_unit=unit_id,
-                          start_on=cfg.from_, stop_on="," + ",".join(cfg.stops()) + ",",
-                          started_at={"received": ticket.received_at, "dispatched": now}.get(cfg.from_),
-                          source_due=False, uncertain=False, suspended_seconds=0.0, extended_days=0, points_done=[],
-                          created_at=now, updated_at=now)
-        if row.started_at is not None:
-            recompute(session, deadlines, ticket, row, cfg, announce=False)
-        schedule(deadlines, row, cfg, now)
-        fresh[name] = row
+    table = TicketClock.__table__
+    blank = {c.key: None for c in table.columns if c.key != "id"}
+    fresh: dict[tuple[int, str], tuple[Ticket, SimpleNamespace]] = {}
+    for ticket, unit in dispatched:
+        policy_id, configs = deadlines.policy_for(ticket)
+        unit_id = unit.id if unit is not None else ticket.assigned_unit
+        for name, cfg in configs.items():
+            # The row to be, as a plain object: recompute and schedule read and set it as they would a TicketClock.
+            row = SimpleNamespace(**blank)
+            row.__dict__.update(
+                ticket_id=ticket.id, clock=name, policy=policy_id or "-", hours_unit=unit_id, start_on=cfg.from_,
+                stop_on="," + ",".join(cfg.stops()) + ",",
+                started_at={"received": ticket.received_at, "dispatched": now}.get(cfg.from_), source_due=False,
+                uncertain=False, suspended_seconds=0.0, extended_days=0, points_done=[], created_at=now,
+                updated_at=now)
+            if row.started_at is not None:
+                recompute(session, deadlines, ticket, row, cfg, announce=False)
+            schedule(deadlines, row, cfg, now)
+            fresh[(ticket.id, name)] = (ticket, row)
     if not fresh:
-        return []
-    columns = [c.key for c in TicketClock.__table__.columns if c.key != "id"]
-    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(TicketClock)
-    started = set(session.scalars(
-        ins.on_conflict_do_nothing(index_elements=["ticket_id", "clock"]).returning(TicketClock.clock),
-        [{k: getattr(row, k) for k in columns} for row in fresh.values()]))
-    for name in started:
-        row = fresh[name]
+        return {}
+    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
+    started = session.connection().execute(
+        ins.on_conflict_do_nothing(index_elements=["ticket_id", "clock"]).returning(table.c.ticket_id, table.c.clock),
+        [{k: getattr(row, k) for k in blank} for _, row in fresh.values()]).all()
+    out: dict[int, list[str]] = defaultdict(list)
+    for ticket_id, name in sorted(started):
+        ticket, row = fresh[(ticket_id, name)]
         if row.uncertain:
             _announce_uncertain(session, ticket, row)
         if name == RESOLUTION:
             ticket.due_at = row.due_at
-    return sorted(started)
+        out[ticket_id].append(name)
+    return dict(out)
 
 
 def refresh(session: Session, deadlines: Deadlines, ticket: Ticket, clocks: Sequence[TicketClock], now: datetime,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Optional
+from datetime import datetime, timedelta
+from typing import Callable, Optional, Sequence
 
 import structlog
 from sqlalchemy import exists, select
@@ -68,44 +68,74 @@ def same_business(a: Ticket, b: Ticket) -> bool:
 
 def find_primary(session: Session, ticket: Ticket, policy: DuplicatePolicy) -> tuple[Optional[Ticket], float]:
     """The earlier open ticket this one repeats, with the similarity of their stories; (None, 0) if none."""
-    key = phone_key(ticket.complainant_phone)
-    if key is None or not ticket.business_name and not ticket.business_code:
-        return None, 0.0
-    window = timedelta(days=policy.window_days)
+    return find_primaries(session, [ticket], policy).get(ticket.id, (None, 0.0))
+
+
+def find_primaries(session: Session, tickets: Sequence[Ticket], policy: DuplicatePolicy,
+                   on_found: Optional[Callable[[Ticket, Ticket, float], None]] = None
+                   ) -> dict[int, tuple[Ticket, float]]:
+    """For each ticket, in id order, the earlier open ticket it repeats and their stories' similarity; two
+    queries for the whole batch. `on_found(ticket, primary, score)` is called as each is found, so a ticket of
+    the batch linked by it is no longer open for the later ones (as if they had been looked at one by one)."""
+    keyed = [(t, phone_key(t.complainant_phone)) for t in sorted(tickets, key=lambda t: t.id)]
+    keyed = [(t, k) for t, k in keyed if k is not None and (t.business_name or t.business_code)]
+    if not keyed:
+        return {}
+    forms = sorted({form for _, key in keyed for form in _phone_forms(key)})
     # Only the phone goes into SQL, so the phone index is used whatever the planner thinks of the others.
     t = Ticket.__table__.c
-    rows = session.connection().execute(select(t.id, t.status, t.received_at).where(
-        t.complainant_phone.in_(_phone_forms(key)))).all()
-    ids = [tid for tid, status, received in rows
-           if tid < ticket.id  # the earlier one is the primary, so two never point at each other
-           and status in OPEN_STATUSES and abs(received - ticket.received_at) <= window]
+    by_key: dict[str, list[tuple[int, datetime]]] = {}
+    for tid, phone, status, received in session.connection().execute(
+            select(t.id, t.complainant_phone, t.status, t.received_at).where(t.complainant_phone.in_(forms))):
+        if status in OPEN_STATUSES:
+            by_key.setdefault(phone_key(phone), []).append((tid, received))
+    window = timedelta(days=policy.window_days)
+    wanted = {ticket.id: [tid for tid, received in by_key.get(key, ())
+                          if tid < ticket.id  # the earlier one is the primary, so two never point at each other
+                          and abs(received - ticket.received_at) <= window]
+              for ticket, key in keyed}
+    ids = sorted({tid for found in wanted.values() for tid in found})
     if not ids:
-        return None, 0.0
-    best, best_score = None, 0.0
-    for candidate in session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)):
-        if candidate.status not in OPEN_STATUSES or not same_business(ticket, candidate):
-            continue
-        score = similarity(f"{ticket.title} {ticket.text}", f"{candidate.title} {candidate.text}")
-        if score >= policy.min_similarity and score > best_score:
-            best, best_score = candidate, score
-    return best, best_score
+        return {}
+    candidates = {c.id: c for c in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    found: dict[int, tuple[Ticket, float]] = {}
+    for ticket, _ in keyed:
+        best, best_score = None, 0.0
+        for cid in sorted(wanted[ticket.id]):
+            candidate = candidates[cid]
+            if candidate.status not in OPEN_STATUSES or not same_business(ticket, candidate):
+                continue
+            score = similarity(f"{ticket.title} {ticket.text}", f"{candidate.title} {candidate.text}")
+            if score >= policy.min_similarity and score > best_score:
+                best, best_score = candidate, score
+        if best is not None:
+            found[ticket.id] = (best, best_score)
+            if on_found is not None:
+                on_found(ticket, best, best_score)
+    return found
 
 
-def link_if_duplicate(session: Session, ticket: Ticket, policy: DuplicatePolicy, actor: str = "dispatch") -> bool:
-    """Link a new ticket to the open ticket it repeats (status duplicate, an event on both); True if linked.
-    A ticket staff have unlinked before is left alone."""
+def link_duplicates(session: Session, tickets: Sequence[Ticket], policy: DuplicatePolicy,
+                    actor: str = "dispatch") -> set[int]:
+    """Link each new ticket that repeats an open one to it (status duplicate, an event on both), in id order;
+    returns the ids of those linked. A ticket staff have unlinked before is left alone."""
+    linked: set[int] = set()
+
+    def link(ticket: Ticket, primary: Ticket, score: float) -> None:
+        if _was_unlinked(session, ticket):
+            return
+        ticket.duplicate_of = primary.id
+        store.transition(session, ticket, "duplicate", actor, "duplicate_linked", {
+            "of": primary.number, "of_channel": primary.channel, "similarity": round(score, 2)})
+        store.add_event(session, primary, "duplicate_added", actor, detail={
+            "duplicate": ticket.number, "channel": ticket.channel, "source_ref": ticket.source_ref,
+            "similarity": round(score, 2)})
+        linked.add(ticket.id)
+        log.info("ticket_linked_as_duplicate", ticket_id=ticket.id, primary_id=primary.id, similarity=round(score, 2))
+
     with session.no_autoflush:  # status changes are flushed by transition(); nothing else here needs to be
-        primary, score = find_primary(session, ticket, policy)
-        if primary is None or _was_unlinked(session, ticket):
-            return False
-    ticket.duplicate_of = primary.id
-    store.transition(session, ticket, "duplicate", actor, "duplicate_linked", {
-        "of": primary.number, "of_channel": primary.channel, "similarity": round(score, 2)})
-    store.add_event(session, primary, "duplicate_added", actor, detail={
-        "duplicate": ticket.number, "channel": ticket.channel, "source_ref": ticket.source_ref,
-        "similarity": round(score, 2)})
-    log.info("ticket_linked_as_duplicate", ticket_id=ticket.id, primary_id=primary.id, similarity=round(score, 2))
-    return True
+        find_primaries(session, tickets, policy, on_found=link)
+    return linked
 
 
 def unlink(session: Session, ticket: Ticket, actor: str) -> Ticket:
