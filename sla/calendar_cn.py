@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Mapping, Optional
+from typing import Callable, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -21,6 +21,8 @@ DAY = 86400
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 # The walk over days gives up past this: a calendar without any working day is a configuration error.
 MAX_DAYS = 3700
+# How many worked-out answers a calendar keeps (it forgets them all when full).
+MEMO_SIZE = 20000
 
 PACKAGE_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
 _PACKAGE_HOLIDAYS = frozenset(chinese_calendar.holidays)
@@ -106,6 +108,17 @@ class WorkCalendar:
         self.hours = hours
         self.unit_hours = dict(unit_hours or {})
         self.version = self._version()
+        # Answers already worked out: a dispatch batch asks the same few questions for every ticket (the same
+        # start of a one-hour clock, the same day of receipt). The calendar never changes once made.
+        self._memo: dict[tuple, Reckoning] = {}
+
+    def _remembered(self, key: tuple, compute: Callable[[], Reckoning]) -> Reckoning:
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[key] = compute()
+        return found
 
     def _version(self) -> str:
         data = {
@@ -154,6 +167,10 @@ class WorkCalendar:
     def add_working_days(self, start: datetime, days: int, hours: Optional[WorkingHours] = None) -> Reckoning:
         """The close of the `days`-th working day after the day of `start` (the day itself is not counted)."""
         hours = hours or self.hours
+        key = ("days", _local(start).date() if days > 0 else start, days, hours)
+        return self._remembered(key, lambda: self._add_working_days(start, days, hours))
+
+    def _add_working_days(self, start: datetime, days: int, hours: WorkingHours) -> Reckoning:
         tracker = _Tracker()
         day = _local(start).date()
         if days <= 0:
@@ -171,6 +188,9 @@ class WorkCalendar:
     def add_working_time(self, start: datetime, seconds: float, hours: Optional[WorkingHours] = None) -> Reckoning:
         """`start` moved on by `seconds` of working time; 0 gives the next moment that is working time."""
         hours = hours or self.hours
+        return self._remembered(("on", start, seconds, hours), lambda: self._add_working_time(start, seconds, hours))
+
+    def _add_working_time(self, start: datetime, seconds: float, hours: WorkingHours) -> Reckoning:
         tracker = _Tracker()
         now = _local(start)
         day = now.date()
@@ -191,6 +211,10 @@ class WorkCalendar:
         """`end` moved back by `seconds` of working time. Landing on the end of a span gives the start of the
         next one instead (the same working moment, but one inside working hours, when an SMS may go)."""
         hours = hours or self.hours
+        return self._remembered(("back", end, seconds, hours),
+                                lambda: self._subtract_working_time(end, seconds, hours))
+
+    def _subtract_working_time(self, end: datetime, seconds: float, hours: WorkingHours) -> Reckoning:
         tracker = _Tracker()
         now = _local(end)
         day = now.date()

@@ -83,11 +83,17 @@ def start_clocks_many(session: Session, deadlines: Deadlines, dispatched: Sequen
     now = now or deadlines.now()
     table = TicketClock.__table__
     blank = {c.key: None for c in table.columns if c.key != "id"}
+    # A ticket dispatched again (released from a duplicate, unlinked) has its clocks already.
+    ids = [ticket.id for ticket, _ in dispatched]
+    existing = select(table.c.ticket_id, table.c.clock).where(table.c.ticket_id.in_(ids))
+    kept = {(tid, name) for tid, name in session.connection().execute(existing)}
     fresh: dict[tuple[int, str], tuple[Ticket, SimpleNamespace]] = {}
     for ticket, unit in dispatched:
         policy_id, configs = deadlines.policy_for(ticket)
         unit_id = unit.id if unit is not None else ticket.assigned_unit
         for name, cfg in configs.items():
+            if (ticket.id, name) in kept:
+                continue
             # The row to be, as a plain object: recompute and schedule read and set it as they would a TicketClock.
             row = SimpleNamespace(**blank)
             row.__dict__.update(
@@ -102,12 +108,13 @@ def start_clocks_many(session: Session, deadlines: Deadlines, dispatched: Sequen
             fresh[(ticket.id, name)] = (ticket, row)
     if not fresh:
         return {}
+    rows = [row.__dict__ for _, row in fresh.values()]
+    columns = [k for k in blank if any(row[k] is not None for row in rows)]  # the rest take their defaults
     ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
-    started = session.connection().execute(
-        ins.on_conflict_do_nothing(index_elements=["ticket_id", "clock"]).returning(table.c.ticket_id, table.c.clock),
-        [{k: getattr(row, k) for k in blank} for _, row in fresh.values()]).all()
+    session.connection().execute(ins.on_conflict_do_nothing(index_elements=["ticket_id", "clock"]),
+                                 [{k: row[k] for k in columns} for row in rows])
     out: dict[int, list[str]] = defaultdict(list)
-    for ticket_id, name in sorted(started):
+    for ticket_id, name in sorted(fresh):
         ticket, row = fresh[(ticket_id, name)]
         if row.uncertain:
             _announce_uncertain(session, ticket, row)
