@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Optional
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, lazyload
 
 from dispatch.groups import pick_unit
 from tickets import store
@@ -55,7 +55,8 @@ def dispatch_new(db: Database, dispatcher, hooks: Iterable[DispatchHook] = (), l
     total = 0
     while True:
         with db.transaction() as s:
-            stmt = (select(Ticket).options(defer(Ticket.payload))  # the source's record: deciding never reads it
+            # Deciding reads neither the source's record nor the history (loaded with a ticket unless told not).
+            stmt = (select(Ticket).options(defer(Ticket.payload), lazyload(Ticket.events))
                     .where(Ticket.status == "new").order_by(Ticket.id).limit(limit))
             if is_postgres(s):
                 stmt = stmt.with_for_update(skip_locked=True)

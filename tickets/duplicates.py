@@ -9,7 +9,7 @@ from typing import Callable, Optional, Sequence
 
 import structlog
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from tickets import store
 from tickets.models import Ticket, TicketEvent
@@ -97,7 +97,8 @@ def find_primaries(session: Session, tickets: Sequence[Ticket], policy: Duplicat
     ids = sorted({tid for found in wanted.values() for tid in found})
     if not ids:
         return {}
-    candidates = {c.id: c for c in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    candidates = {c.id: c for c in session.scalars(select(Ticket).options(lazyload(Ticket.events))
+                                                    .where(Ticket.id.in_(ids)))}
     found: dict[int, tuple[Ticket, float]] = {}
     for ticket, _ in keyed:
         best, best_score = None, 0.0

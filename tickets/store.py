@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tickets.db import is_postgres, utcnow
@@ -123,7 +123,8 @@ def ingest(session: Session, channel: str, channel_kind: str, records: Sequence[
     existing = {
         t.source_ref: t
         for t in session.scalars(
-            select(Ticket).where(Ticket.channel == channel, Ticket.source_ref.in_(list(latest)))
+            select(Ticket).options(lazyload(Ticket.events))
+            .where(Ticket.channel == channel, Ticket.source_ref.in_(list(latest)))
         )
     }
     fresh = [r for ref, r in latest.items() if ref not in existing]
