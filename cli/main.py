@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional
 
@@ -108,6 +108,9 @@ def cmd_health(ctx: Context, args) -> int:
           f"due for the scan {dl['clocks_due_for_scan']}" + (
               f"; NO CALENDAR DATA for {', '.join(map(str, dl['years_without_calendar']))}: give it in "
               f"config.yaml sla.calendar.years" if dl["years_without_calendar"] else ""))
+    from cli.rules_cmd import print_rules_health
+
+    print_rules_health(data["rules"])
     return 0
 
 

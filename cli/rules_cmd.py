@@ -14,8 +14,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from settings import ConfigError
-
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
@@ -60,8 +58,6 @@ def register(sub) -> None:
     reassign.add_argument("--actor", default="staff:cli", help="who does it, for the history")
     reassign.add_argument("--json", action="store_true")
     reassign.set_defaults(func=cmd_reassign)
-
-    _show_rules_in_health(sub)
 
 
 def _print_json(data: Any) -> None:
@@ -353,26 +349,11 @@ def _local(when: datetime) -> str:
 
 # --- health ---------------------------------------------------------------------------------------
 
-def _show_rules_in_health(sub) -> None:
-    """Add the running rules to `onequeue health`'s text (its --json has them already, from cli.health)."""
-    health = getattr(sub, "action", None) and sub.action.choices.get("health")
-    if health is None:
-        return
-    shown = health.get_default("func")
-
-    def health_with_rules(ctx, args) -> int:
-        code = shown(ctx, args)
-        if not args.json:
-            from cli.health import rules_health
-
-            with ctx.db.transaction() as s:
-                r = rules_health(ctx.config, s)
-            print(f"rules: {r['state']}, {r['file']}" + (f", {_n(r['rule_count'], 'rule')}" if r["rule_count"] else "")
-                  + (f", loaded {_local(r['loaded_at'])}" if r["loaded_at"] else ""))
-            if r["last_error"]:
-                print(f"  last refused {_local(r['last_error_at'])}:")
-                for line in r["last_error"].splitlines():
-                    print(f"    {line}")
-        return code
-
-    health.set_defaults(func=health_with_rules)
+def print_rules_health(r: dict) -> None:
+    """The running rules' line of `onequeue health` (its --json has them as they are, from cli.health)."""
+    print(f"rules: {r['state']}, {r['file']}" + (f", {_n(r['rule_count'], 'rule')}" if r["rule_count"] else "")
+          + (f", loaded {_local(r['loaded_at'])}" if r["loaded_at"] else ""))
+    if r["last_error"]:
+        print(f"  last refused {_local(r['last_error_at'])}:")
+        for line in r["last_error"].splitlines():
+            print(f"    {line}")
