@@ -70,6 +70,8 @@ class Worker:
         follow_ticket_events()
         self.stand_ins: list = []
         self.scheduler: Optional[BackgroundScheduler] = None
+        # Set when run() is told to stop; a job that works through a long list looks at it between items.
+        self.stopping = threading.Event()
         self.web_server = None
         self.web_url: Optional[str] = None
 
@@ -119,7 +121,7 @@ class Worker:
         return self.sms.send_due()
 
     def deliver(self):
-        return deliver_due(self.db, self.connectors, self.owner, self.delivery)
+        return deliver_due(self.db, self.connectors, self.owner, self.delivery, stopping=self.stopping.is_set)
 
     def reconcile(self):
         wb = self.config.writeback
@@ -250,7 +252,7 @@ class Worker:
         self.prepare()
         self.start_demo()
         self.start_web()
-        stop = threading.Event()
+        stop = self.stopping
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         self.scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
@@ -271,6 +273,7 @@ class Worker:
         finally:
             if tty:
                 print()
+            stop.set()   # however the loop ended, running jobs wind down rather than finish their lists
             self.scheduler.shutdown(wait=True)
             if self.web_server is not None:
                 self.web_server.should_exit = True

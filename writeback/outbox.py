@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Mapping, Optional
+from typing import Callable, Mapping, Optional
 
 import structlog
 from sqlalchemy import and_, exists, or_, select, update
@@ -43,6 +44,9 @@ class DeliveryPolicy:
     backoff_seconds: float = 5.0
     max_backoff_seconds: float = 3600.0
     claim_seconds: float = 120.0
+    # How long one run starts new attempts before it hands back what it holds; half a claim unless set, so a
+    # run ends before its claims lapse and other workers take up the rest at once rather than a claim later.
+    pass_seconds: Optional[float] = None
 
 
 @dataclass
@@ -50,6 +54,8 @@ class DeliveryReport:
     delivered: int = 0
     retried: int = 0
     dead: int = 0
+    claims_lost: int = 0   # lapsed while this run worked on others, and taken up by another worker: left to it
+    handed_back: int = 0   # claimed, not tried, released at the end of the run's time or when stopping
 
 
 def _claim(db: Database, owner: str, channels: list[str], limit: int, claim_seconds: float) -> list[OutboxItem]:
@@ -81,20 +87,56 @@ def _claim(db: Database, owner: str, channels: list[str], limit: int, claim_seco
 
 def deliver_due(
     db: Database, connectors: Mapping[str, Connector], owner: str, policy: DeliveryPolicy = DeliveryPolicy(),
-    limit: int = 100,
+    limit: int = 100, stopping: Callable[[], bool] = lambda: False,
 ) -> DeliveryReport:
-    """Deliver what is due, pass after pass, until nothing is claimable."""
+    """Deliver what is due, batch after batch, until nothing is claimable, the run's time is spent
+    (`policy.pass_seconds`) or `stopping()` says the worker is stopping; what is claimed and not tried is handed back.
+
+    Each attempt renews this worker's claim first, and is skipped if the claim lapsed and another worker took the
+    row: a row is sent by the one worker that holds it, however long a run takes."""
     report = DeliveryReport()
     able = [name for name, c in connectors.items() if type(c).write_back is not Connector.write_back]
     if not able:
         return report
-    while True:
+    budget = policy.pass_seconds if policy.pass_seconds is not None else policy.claim_seconds / 2
+    ends = time.monotonic() + budget
+    while not stopping() and time.monotonic() < ends:
         items = _claim(db, owner, able, limit, policy.claim_seconds)
         if not items:
             return report
         payloads = _source_payloads(db, items)
-        for item in items:
+        for n, item in enumerate(items):
+            # A batch once claimed is begun (so a run always gets somewhere), then ends with the run's time.
+            if stopping() or (n and time.monotonic() >= ends):
+                _hand_back(db, owner, items[n:], report, "stopping" if stopping() else "run_time_spent")
+                return report
+            if not _still_ours(db, item, owner, policy.claim_seconds):
+                report.claims_lost += 1
+                log.info("writeback_claim_lost", ticket_id=item.ticket_id, connector=item.channel,
+                         effect=item.effect, outbox_id=item.id)
+                continue
             _deliver_one(db, connectors[item.channel], item, owner, policy, report, payloads.get(item.ticket_id))
+    return report
+
+
+def _still_ours(db: Database, item: OutboxItem, owner: str, claim_seconds: float) -> bool:
+    """Renew our claim right before an attempt; False if it lapsed and another worker took the row up (it may
+    have delivered it, or be sending it now). The attempt must end within a claim: connector timeouts below it."""
+    with db.transaction() as s:
+        renewed = s.execute(update(OutboxItem).where(
+            OutboxItem.id == item.id, OutboxItem.status == "pending", OutboxItem.claimed_by == owner,
+        ).values(claimed_until=utcnow() + timedelta(seconds=claim_seconds))).rowcount
+    return renewed == 1
+
+
+def _hand_back(db: Database, owner: str, items: list[OutboxItem], report: DeliveryReport, reason: str) -> None:
+    """Release claims this run will not use, so that another worker (or the next run) takes them up at once."""
+    with db.transaction() as s:
+        released = s.execute(update(OutboxItem).where(
+            OutboxItem.id.in_([i.id for i in items]), OutboxItem.status == "pending", OutboxItem.claimed_by == owner,
+        ).values(claimed_by=None, claimed_until=None)).rowcount
+    report.handed_back += released
+    log.info("writeback_run_ended", reason=reason, handed_back=released, delivered=report.delivered)
 
 
 def _source_payloads(db: Database, items: list[OutboxItem]) -> dict[int, dict]:
@@ -140,7 +182,10 @@ def _deliver_one(db: Database, connector: Connector, item: OutboxItem, owner: st
         report.retried += 1
         bound.warning("writeback_retry", error=error, attempt=attempts, delay=round(delay, 1))
     with db.transaction() as s:
-        s.execute(update(OutboxItem).where(OutboxItem.id == item.id, OutboxItem.claimed_by == owner).values(**values))
+        kept = s.execute(update(OutboxItem).where(OutboxItem.id == item.id, OutboxItem.claimed_by == owner)
+                         .values(**values)).rowcount
+    if not kept:  # the attempt outlasted the claim: the source's timeouts are too long for jobs.claim_seconds
+        bound.warning("writeback_claim_lapsed_during_attempt", outcome=outcome, claim_seconds=policy.claim_seconds)
 
 
 def retry_dead(session: Session, ids: Optional[list[int]] = None) -> int:
