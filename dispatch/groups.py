@@ -1,6 +1,8 @@
 """Picking the unit of an `assign_group` rule, inside the dispatch transaction (the engine stays pure)."""
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,10 +29,19 @@ def least_open(session: Session, units: tuple[str, ...]) -> str:
     return min(units, key=lambda u: (load.get(u, 0), units.index(u)))
 
 
+def counter_name(rule_id: str) -> str:
+    """rr:<rule id>; a rule id too long for the column keeps its start and gets a digest of the whole, so two
+    long ids that begin alike never share a turn."""
+    name = f"rr:{rule_id}"
+    if len(name) <= 64:
+        return name
+    return f"{name[:47]}~{hashlib.sha1(rule_id.encode('utf-8')).hexdigest()[:16]}"
+
+
 def round_robin(session: Session, rule_id: str, units: tuple[str, ...]) -> str:
-    """The next unit in turn, counted in the `counters` table as rr:<rule id> (shared by workers, kept over
-    restarts); the first ticket goes to the first unit."""
-    ins = _upsert(session)(Counter).values(name=f"rr:{rule_id}"[:64], value=1)
+    """The next unit in turn, counted in the `counters` table under `counter_name` (shared by workers, kept
+    over restarts); the first ticket goes to the first unit."""
+    ins = _upsert(session)(Counter).values(name=counter_name(rule_id), value=1)
     ins = ins.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + 1})
     turn = session.execute(ins.returning(Counter.value)).scalar_one()
     return units[(turn - 1) % len(units)]

@@ -138,3 +138,20 @@ def test_least_open_picks_the_unit_with_fewer_open_tickets(db, units):
     # Open load consumer:command 3:1 → command, 3:2 → command, 3:3 tie → consumer (listed first), 4:3 → command.
     assert _assigned(db, ["L1", "L2", "L3", "L4"]) == [
         "sd-amr-command", "sd-amr-command", "sd-amr-consumer", "sd-amr-command"]
+
+
+def test_two_long_rule_ids_that_begin_alike_keep_turns_of_their_own(db, units):
+    stem = "consultations-about-prepaid-cards-and-memberships-in-the-shopping-malls-of-"
+    rules = f"""\
+rules:
+  - id: {stem}daliang
+    when: {{kind: consultation}}
+    assign_group: {{units: [sd-amr-consumer, sd-amr-command], strategy: round_robin}}
+  - id: {stem}ronggui
+    assign_group: {{units: [sd-amr-price, sd-amr-consumer], strategy: round_robin}}
+"""
+    _store(db, ["Q1"])
+    _store(db, ["H1"], kind="help")
+    dispatch_new(db, Dispatcher.from_yaml(units, rules))
+    # each rule's first ticket goes to the first unit of its own group: neither took the other's turn
+    assert _assigned(db, ["Q1", "H1"]) == ["sd-amr-consumer", "sd-amr-price"]
