@@ -114,6 +114,11 @@ class BearerToken:
                 self._token, self._expires = token, time.monotonic() + max(60.0, lifetime) - 60
             return {"Authorization": f"Bearer {self._token}"}
 
+    def forget(self) -> None:
+        """The source refused the token: the next call fetches another."""
+        with self._lock:
+            self._token = None
+
     def call(self, method: str, path: str, attempts: Optional[int] = None, **kw) -> requests.Response:
         """Send with the token; an expired or revoked token (401) is renewed and the call sent once more."""
         resp = self.http.request(method, path, headers=self.headers(attempts=attempts), attempts=attempts, **kw)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import threading
 import time
 from typing import Annotated, Literal, Optional, Union
 from urllib.parse import urlencode
@@ -13,7 +12,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.base import SourceUnavailable
-from connectors.http import RetryingHttp
+from connectors.http import BearerToken, RetryingHttp, json_body
 
 
 class _Auth(BaseModel):
@@ -62,24 +61,21 @@ class Authenticator:
         self.config = config
         self.http = http
         self._absolute = RetryingHttp("", timeout=http.timeout, max_attempts=http.max_attempts)
-        self._token: Optional[str] = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
+        self._bearer = BearerToken(self._absolute, self._fetch_token)
 
     @property
     def renewable(self) -> bool:
         return isinstance(self.config, OAuthClientCredentials)
 
     def renew(self) -> None:
-        with self._lock:
-            self._token = None
+        self._bearer.forget()
 
     def headers(self, method: str, path: str, params: dict, body: bytes = b"") -> dict[str, str]:
         cfg = self.config
         if isinstance(cfg, BearerAuth):
             return {cfg.header: cfg.prefix + cfg.token}
         if isinstance(cfg, OAuthClientCredentials):
-            return {"Authorization": f"Bearer {self._access_token()}"}
+            return self._bearer.headers()
         if isinstance(cfg, HmacAuth):
             stamp = str(int(time.time()))
             query = urlencode(sorted((str(k), str(v)) for k, v in params.items()))
@@ -90,30 +86,22 @@ class Authenticator:
             return {cfg.key_header: cfg.key_id, cfg.timestamp_header: stamp, cfg.signature_header: signature}
         return {}
 
-    def _access_token(self) -> str:
+    def _fetch_token(self, attempts: Optional[int]) -> tuple[str, float]:
+        """OAuth client credentials: a token and its lifetime from the token endpoint."""
         cfg = self.config
-        with self._lock:
-            if self._token and time.monotonic() < self._expires:
-                return self._token
-            form = {"grant_type": "client_credentials"}
-            if cfg.scope:
-                form["scope"] = cfg.scope
-            auth = None
-            if cfg.send_credentials == "basic":
-                auth = (cfg.client_id, cfg.client_secret)
-            else:
-                form |= {"client_id": cfg.client_id, "client_secret": cfg.client_secret}
-            url = cfg.token_url if cfg.token_url.startswith(("http://", "https://")) else \
-                self.http.base_url + cfg.token_url
-            resp = self._absolute.request("POST", url, data=form, auth=auth)
-            try:
-                body = resp.json()
-            except ValueError:
-                body = {}
-            token = body.get("access_token") if isinstance(body, dict) else None
-            if resp.status_code != 200 or not token:
-                raise SourceUnavailable(f"the token endpoint refused client {cfg.client_id!r}: HTTP {resp.status_code} "
-                                        f"{(body or {}).get('error', '') if isinstance(body, dict) else ''}".strip())
-            self._token = token
-            self._expires = time.monotonic() + max(30, int(body.get("expires_in") or 3600) - 60)
-            return token
+        form = {"grant_type": "client_credentials"}
+        if cfg.scope:
+            form["scope"] = cfg.scope
+        auth = None
+        if cfg.send_credentials == "basic":
+            auth = (cfg.client_id, cfg.client_secret)
+        else:
+            form |= {"client_id": cfg.client_id, "client_secret": cfg.client_secret}
+        url = cfg.token_url if cfg.token_url.startswith(("http://", "https://")) else self.http.base_url + cfg.token_url
+        resp = self._absolute.request("POST", url, data=form, auth=auth, attempts=attempts)
+        body = json_body(resp)
+        token = body.get("access_token")
+        if resp.status_code != 200 or not token:
+            raise SourceUnavailable(f"the token endpoint refused client {cfg.client_id!r}: HTTP {resp.status_code} "
+                                    f"{body.get('error', '')}".strip())
+        return token, float(body.get("expires_in") or 3600)
