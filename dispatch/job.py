@@ -31,7 +31,7 @@ class Dispatched:
 
 
 # Called in the dispatch transaction with every ticket the batch dispatched (the worker wires notify and the
-# deadline clocks here, each in one statement for the batch).
+# deadline clocks here, each with a statement or two for the whole batch).
 DispatchHook = Callable[[Session, list[Dispatched]], None]
 
 

@@ -78,8 +78,10 @@ def start_clocks(session: Session, deadlines: Deadlines, ticket: Ticket, unit=No
 
 def start_clocks_many(session: Session, deadlines: Deadlines, dispatched: Sequence[tuple[Ticket, object]],
                       now: Optional[datetime] = None) -> dict[int, list[str]]:
-    """`start_clocks` for each (ticket, unit) of a dispatch batch, in one statement; returns the clocks started
-    by ticket id."""
+    """`start_clocks` for each (ticket, unit) of a dispatch batch: one query for the clocks they have, one insert
+    for the rest. Returns the clocks started by ticket id."""
+    if not dispatched:
+        return {}
     now = now or deadlines.now()
     table = TicketClock.__table__
     blank = {c.key: None for c in table.columns if c.key != "id"}
