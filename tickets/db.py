@@ -71,7 +71,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # Bulk inserts without RETURNING (events, SMS rows, clocks) go as multi-row VALUES statements, as they do
+    # with RETURNING, rather than one pipelined statement per row (psycopg 3's executemany).
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
