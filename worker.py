@@ -79,7 +79,7 @@ class Worker:
 
     def poll(self, name: str):
         return poll_channel(self.db, self.connectors[name], self.owner, hooks=[self._on_ingested],
-                            lease_seconds=self.config.jobs.claim_seconds)
+                            lease_seconds=self.config.jobs.claim_seconds, stopping=self.stopping.is_set)
 
     def _on_ingested(self, session, result) -> None:
         for ticket_id in result.recalled:
@@ -118,7 +118,7 @@ class Worker:
             return scan_due(self.db, self.deadlines)
 
     def send_sms(self):
-        return self.sms.send_due()
+        return self.sms.send_due(stopping=self.stopping.is_set)
 
     def deliver(self):
         return deliver_due(self.db, self.connectors, self.owner, self.delivery, stopping=self.stopping.is_set)

@@ -21,6 +21,7 @@ IngestHook = Callable[[Session, IngestResult], None]
 class PollReport:
     channel: str
     skipped: bool = False
+    stopped: bool = False   # the worker was stopping: the poll ended between batches, the rest left to the next
     batches: int = 0
     created: int = 0
     updated: int = 0
@@ -41,11 +42,18 @@ def poll_channel(
     max_batches: int = 100,
     lease_seconds: float = 120.0,
     hooks: Iterable[IngestHook] = (),
+    stopping: Callable[[], bool] = lambda: False,
 ) -> PollReport:
-    """Pull what is new. Only one worker polls a channel at a time; a crash repeats a batch, never skips one."""
+    """Pull what is new. Only one worker polls a channel at a time; a crash repeats a batch, never skips one.
+
+    When `stopping()` says the worker is stopping, the poll ends between batches: each batch is stored with its
+    cursor, so the next poll (in this worker or another) goes on from there."""
     name = connector.name
     report = PollReport(name)
     bound = log.bind(connector=name)
+    if stopping():
+        report.stopped = True
+        return report
     with db.transaction() as s:
         lease = store.take_channel_lease(s, name, owner, lease_seconds)
         cursor = lease.cursor if lease else None
@@ -69,6 +77,10 @@ def poll_channel(
             for bad in batch.bad:
                 bound.warning("record_quarantined", source_ref=bad.source_ref, reason=bad.reason)
             if report.batches >= max_batches:
+                break
+            if stopping():   # before the next page is asked for, which may take its retries and timeouts
+                report.stopped = True
+                bound.info("poll_stopped", batches=report.batches)
                 break
     except Exception as exc:  # the source, the network or the database: record it and come back next time
         report.error = f"{type(exc).__name__}: {exc}"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable, Iterable, Optional, Sequence
@@ -99,6 +100,9 @@ class SmsPolicy:
     max_backoff_seconds: float = 1800.0
     claim_seconds: float = 120.0
     rate_limit_rps: Optional[float] = None  # messages per second this worker sends at most
+    # How long one run starts new sends before it hands back what it holds; half a claim unless set, so a run
+    # ends before its claims lapse and other workers take up the rest at once rather than a claim later.
+    pass_seconds: Optional[float] = None
 
 
 @dataclass
@@ -107,6 +111,7 @@ class SendReport:
     retried: int = 0
     failed: int = 0
     recovered: int = 0
+    handed_back: int = 0   # claimed, not tried, released at the end of the run's time or when stopping
     failures: list[str] = field(default_factory=list)
 
 
@@ -124,15 +129,25 @@ class SmsSender:
         # Called in the transaction that marks a message failed (session, message, error code, error).
         self.on_gave_up = on_gave_up
 
-    def send_due(self, limit: int = 100) -> SendReport:
+    def send_due(self, limit: int = 100, stopping: Callable[[], bool] = lambda: False) -> SendReport:
+        """Send what is due, batch after batch, until nothing is due, the run's time is spent
+        (`policy.pass_seconds`) or `stopping()` says the worker is stopping; what is claimed and not tried is
+        handed back, for another worker (or the next run) to send at once."""
         report = SendReport()
-        self._recover_stale(report)
-        while True:
+        budget = self.policy.pass_seconds if self.policy.pass_seconds is not None else self.policy.claim_seconds / 2
+        ends = time.monotonic() + budget
+        self._recover_stale(report, stopping, ends)
+        while not stopping() and time.monotonic() < ends:
             batch = self._claim(limit)
             if not batch:
                 return report
-            for msg in batch:
+            for n, msg in enumerate(batch):
+                # A batch once claimed is begun (so a run always gets somewhere), then ends with the run's time.
+                if stopping() or (n and time.monotonic() >= ends):
+                    self._hand_back(batch[n:], report, "stopping" if stopping() else "run_time_spent")
+                    return report
                 self._send_one(msg, report)
+        return report
 
     def _claim(self, limit: int) -> Sequence[SmsMessage]:
         now = utcnow()
@@ -197,6 +212,17 @@ class SmsSender:
             ).values(claimed_until=utcnow() + timedelta(seconds=self.policy.claim_seconds))).rowcount
         return renewed == 1
 
+    def _hand_back(self, batch: Sequence[SmsMessage], report: SendReport, reason: str) -> None:
+        """Release messages this run claimed and did not try. Only rows still ours and still `sending` go back
+        to `pending`: one taken up by another worker after our claim lapsed stays with that worker."""
+        with self.db.transaction() as s:
+            released = s.execute(update(SmsMessage).where(
+                SmsMessage.id.in_([m.id for m in batch]), SmsMessage.status == "sending",
+                SmsMessage.claimed_by == self.owner,
+            ).values(status="pending", claimed_by=None, claimed_until=None)).rowcount
+        report.handed_back += released
+        log.info("sms_run_ended", reason=reason, handed_back=released, sent=report.sent)
+
     def _outcome_unknown(self, msg: SmsMessage, error: str, bound) -> None:
         """Leave the row `sending`: once a claim period has let a request in flight land at the provider, a
         worker asks the provider whether it went out before it would send it again."""
@@ -227,8 +253,10 @@ class SmsSender:
             if values.get("status") == "failed" and self.on_gave_up is not None:
                 self.on_gave_up(s, msg, code, error)
 
-    def _recover_stale(self, report: SendReport) -> None:
-        """Rows left `sending` by a worker that died: ask the provider whether the message went out."""
+    def _recover_stale(self, report: SendReport, stopping: Callable[[], bool] = lambda: False,
+                       ends: float = float("inf")) -> None:
+        """Rows left `sending` by a worker that died: ask the provider whether the message went out. Like a send,
+        each check waits on the provider, so the checks end with the run's time or when the worker stops."""
         now = utcnow()
         with self.db.transaction() as s:
             stmt = select(SmsMessage).where(SmsMessage.status == "sending", SmsMessage.claimed_until < now).limit(200)
@@ -238,7 +266,15 @@ class SmsSender:
             for m in stale:
                 m.claimed_by = self.owner
                 m.claimed_until = now + timedelta(seconds=self.policy.claim_seconds)
-        for m in stale:
+        for n, m in enumerate(stale):
+            if stopping() or (n and time.monotonic() >= ends):
+                # Not checked: stale again at once, for the next worker that looks.
+                with self.db.transaction() as s:
+                    s.execute(update(SmsMessage).where(
+                        SmsMessage.id.in_([x.id for x in stale[n:]]), SmsMessage.status == "sending",
+                        SmsMessage.claimed_by == self.owner,
+                    ).values(claimed_by=None, claimed_until=utcnow()))
+                return
             try:
                 found = [x for x in self.client.messages.list(to=m.to_phone, date_sent_after=m.created_at - timedelta(days=1),
                                                              limit=200) if x.body == m.body]
