@@ -79,6 +79,16 @@ class Connector:
         """Re-read the source's records changed since `since`, for reconciliation (pull-able kinds)."""
         raise NotImplementedError(f"connector kind {self.kind!r} cannot be re-read")
 
+    @classmethod
+    def writeback_requests(cls, config: ConnectorConfig) -> int:
+        """How many requests one write-back attempt can wait for, one after another, each for up to the kind's
+        `timeout_seconds` (0: it waits on no source). Loading the configuration refuses a channel whose requests
+        can add up to `jobs.claim_seconds`: an attempt must end inside the claim renewed just before it, or a
+        second worker may send the same result. The count is of an attempt's usual path; a token the source
+        refuses mid-attempt (renewed, and the write tried again) and a Retry-After waited out between tries
+        can make an attempt longer."""
+        return 0
+
     # For reconciliation: which source statuses show that an effect has arrived.
     effect_statuses: ClassVar[dict[str, frozenset[str]]] = {}
 

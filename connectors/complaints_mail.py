@@ -235,6 +235,12 @@ class ComplaintsMailConnector(Connector):
         msg.set_content(template.format(**values) + cfg.replies.signature, charset="utf-8")
         return msg
 
+    @classmethod
+    def writeback_requests(cls, config: Settings) -> int:
+        # The look in the sent folder, the SMTP session and the copy kept: three connections. The timeout
+        # bounds each exchange of a session (greeting, login, each command), so this count is a floor.
+        return 3 if config.sent_folder else 1
+
     def write_back(self, request: WriteBackRequest) -> WriteBackResult:
         cfg = self.config
         if not getattr(cfg.replies, request.effect, None):

@@ -218,6 +218,12 @@ class Platform12315Connector(Connector):
 
     # --- write-back ------------------------------------------------------------------------
 
+    @classmethod
+    def writeback_requests(cls, config: Settings) -> int:
+        # A token fetch (when none is held) and the event, each tried twice. Not counted: a return the platform
+        # refuses as a transition is sent once more as a transfer, up to two more tries.
+        return 4
+
     def write_back(self, request: WriteBackRequest) -> WriteBackResult:
         if request.effect not in EVENTS:
             raise WriteBackRejected(f"12315 has no case event for effect {request.effect!r}")

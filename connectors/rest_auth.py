@@ -70,12 +70,14 @@ class Authenticator:
     def renew(self) -> None:
         self._bearer.forget()
 
-    def headers(self, method: str, path: str, params: dict, body: bytes = b"") -> dict[str, str]:
+    def headers(self, method: str, path: str, params: dict, body: bytes = b"",
+                attempts: Optional[int] = None) -> dict[str, str]:
+        """What to add to one request; a token fetched for it is tried `attempts` times, as the request is."""
         cfg = self.config
         if isinstance(cfg, BearerAuth):
             return {cfg.header: cfg.prefix + cfg.token}
         if isinstance(cfg, OAuthClientCredentials):
-            return self._bearer.headers()
+            return self._bearer.headers(attempts=attempts)
         if isinstance(cfg, HmacAuth):
             stamp = str(int(time.time()))
             query = urlencode(sorted((str(k), str(v)) for k, v in params.items()))

@@ -31,7 +31,7 @@ from connectors.base import (
 )
 from connectors.field_mapping import FieldMapping, Spec, dig, format_date, parse_offset
 from connectors.http import RetryingHttp, retry_after_seconds
-from connectors.rest_auth import AuthConfig, Authenticator, NoAuth
+from connectors.rest_auth import AuthConfig, Authenticator, NoAuth, OAuthClientCredentials
 from tickets.schema import BadRecord
 
 EFFECTS = ("accepted", "resolved", "returned")
@@ -153,7 +153,7 @@ class RestChannelConnector(Connector):
         params = {k: v for k, v in (params or {}).items() if v is not None}
         for renewal in (False, True):
             extra = dict(headers or {})
-            extra |= self.auth.headers(method, path, params, body or b"")
+            extra |= self.auth.headers(method, path, params, body or b"", attempts=attempts)
             if body is not None:
                 extra.setdefault("Content-Type", "application/json; charset=utf-8")
             resp = self.http.request(method, path, params=params, data=body, headers=extra, attempts=attempts)
@@ -237,6 +237,13 @@ class RestChannelConnector(Connector):
         return None if since is None else max(0.0, (now - since).total_seconds())
 
     # --- write-back -----------------------------------------------------------------------------
+
+    @classmethod
+    def writeback_requests(cls, config: Settings) -> int:
+        if config.write_back is None:
+            return 0
+        # The write tried twice, after a token fetch tried twice when OAuth has none.
+        return 4 if isinstance(config.auth, OAuthClientCredentials) else 2
 
     def write_back(self, request: WriteBackRequest) -> WriteBackResult:
         wb = self.config.write_back

@@ -138,6 +138,10 @@ class WebPushConnector(Connector):
 
     # --- write-back: POST the result to the callback URL ----------------------------------------
 
+    @classmethod
+    def writeback_requests(cls, config: Settings) -> int:
+        return config.max_attempts   # the callback, tried up to max_attempts times
+
     def write_back(self, request: WriteBackRequest) -> WriteBackResult:
         url = request.source_payload.get("callback_url")
         if not url:

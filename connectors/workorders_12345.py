@@ -179,6 +179,10 @@ class WorkOrder12345Connector(Connector):
 
     # --- write-back ------------------------------------------------------------------------
 
+    @classmethod
+    def writeback_requests(cls, config: Settings) -> int:
+        return 4   # a token fetch (when none is held) and the write, each tried twice
+
     def write_back(self, request: WriteBackRequest) -> WriteBackResult:
         body = request.body
         at = body.get("at") or datetime.now(CST).isoformat(timespec="seconds")

@@ -152,15 +152,31 @@ class AppConfig(Strict):
                 problems.append((("channels", i, "kind"), str(exc.args[0])))
                 continue
             try:
-                cls.Config.model_validate(ch.settings)
+                settings = cls.Config.model_validate(ch.settings)
             except ValidationError as exc:
                 for err in exc.errors():
                     msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
                     problems.append((("channels", i, "settings") + tuple(err["loc"]), msg))
+                continue
+            if ch.enabled:
+                problems += self._writeback_outlasting_claim(i, ch, cls.writeback_requests(settings),
+                                                             getattr(settings, "timeout_seconds", None))
         drop = self.demo.filedrop_8180
         if self.demo.enabled and drop and not any(c.name == drop.channel and c.kind == "8180" for c in self.channels):
             problems.append((("demo", "filedrop_8180", "channel"), f"no channel of kind 8180 is named {drop.channel!r}"))
         return problems
+
+    def _writeback_outlasting_claim(self, i: int, ch: ChannelConfig, requests: int,
+                                    timeout: Optional[float]) -> list[tuple[tuple, str]]:
+        """A write-back attempt must end inside the claim renewed just before it: else a second worker may
+        take the row up and send the same result. Its requests, each up to the timeout, must stay under it."""
+        claim = self.jobs.claim_seconds
+        if not requests or timeout is None or requests * timeout < claim:
+            return []
+        given = "" if "timeout_seconds" in ch.settings else " (the default)"
+        return [(("channels", i, "settings", "timeout_seconds"),
+                 f"{requests} requests of {timeout:g} s{given} can outlast jobs.claim_seconds {claim:g} "
+                 "(a write-back may wait for each in turn); lower the timeout or raise the claim")]
 
     def path(self, relative: str) -> Path:
         p = Path(relative)

@@ -9,8 +9,12 @@ TWILIO_TOKEN = "test-auth-token"
 
 
 def write_config(path, db_url: str, hotline, sms_provider, *, page_size: int = 50, claim_seconds: float = 60,
-                 extra: str = "", units_file=None, rules_file=None) -> str:
-    """A config.yaml for a worker wired to the stand-ins, with the default units and rules unless others are given."""
+                 timeout_seconds: float | None = None, extra: str = "", units_file=None, rules_file=None) -> str:
+    """A config.yaml for a worker wired to the stand-ins, with the default units and rules unless others are given.
+    The 12345 channel waits 5 s for an answer, or less where a short claim asks for it: a write-back's requests
+    (four, see `writeback_requests`) must fit in one claim, or the configuration does not load."""
+    if timeout_seconds is None:
+        timeout_seconds = min(5.0, claim_seconds / 5)
     path.write_text(f"""
 database_url: "{db_url}"
 units_file: "{units_file or ROOT / 'units.yaml'}"
@@ -41,7 +45,7 @@ channels:
       app_id: oq-test
       app_secret: s3cret
       page_size: {page_size}
-      timeout_seconds: 5
+      timeout_seconds: {timeout_seconds:g}
       rate_limit_rps: null          # the test stand-in has no limit unless a test sets one
 {extra}""", encoding="utf-8")
     return str(path)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from connectors import WriteBackRequest, build_connector
+from connectors import SourceUnavailable, WriteBackRequest, build_connector
 from connectors.poll import poll_channel
 from settings import ConfigError
 from settings.config_schema import load_config
@@ -190,6 +190,21 @@ def test_a_repeated_write_back_changes_nothing_and_a_forbidden_one_is_refused(ma
     with pytest.raises(Exception, match="STATE_CONFLICT"):
         conn.write_back(WriteBackRequest(second["complaintNo"], "resolved", "oq-key-3",
                                          {"result": "已退款", "unit_name": "大良所"}))
+
+
+def test_a_write_back_tries_a_token_fetch_twice_as_it_tries_the_write(mall):
+    # given a connector that holds no token yet, and a mall API whose next two answers are 503s
+    (made,) = mall.add_complaints(1)
+    conn = mall_connector(mall, "oauth")
+    mall.fail_next(2, status=503)
+    accepted = WriteBackRequest(made["complaintNo"], "accepted", "oq-key-1", {"unit_name": "大良所"})
+    # when a result is written back, its token fetch fails twice and the attempt ends there (a write-back's
+    # requests are counted to fit in one claim: tries of the token fetch as of the write, not max_attempts)
+    with pytest.raises(SourceUnavailable, match="after 2 attempt"):
+        conn.write_back(accepted)
+    # then the next attempt gets through, once
+    assert conn.write_back(accepted).outcome == "done"
+    assert mall.effect_count(made["complaintNo"], "PROCESSING") == 1
 
 
 def test_a_mistake_in_the_channel_yaml_names_the_line_and_the_field(tmp_path, db_url, hotline, sms_provider, mall):
