@@ -85,8 +85,8 @@ class Connector:
         `timeout_seconds` (0: it waits on no source). Loading the configuration refuses a channel whose requests
         can add up to `jobs.claim_seconds`: an attempt must end inside the claim renewed just before it, or a
         second worker may send the same result. The count is of an attempt's usual path; a token the source
-        refuses mid-attempt (renewed, and the write tried again) and a Retry-After waited out between tries
-        can make an attempt longer."""
+        refuses mid-attempt (renewed, and the write tried again) can make an attempt longer. A Retry-After is
+        never waited out inside a write-back: it ends the attempt, and the outbox comes back after it."""
         return 0
 
     # For reconciliation: which source statuses show that an effect has arrived.

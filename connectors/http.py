@@ -55,8 +55,11 @@ class RetryingHttp:
         self.pacer = Pacer(rate_limit)
         self.session = requests.Session()
 
-    def request(self, method: str, path: str, *, attempts: Optional[int] = None, **kw) -> requests.Response:
-        """Send; return the first non-transient answer, or raise SourceUnavailable when attempts run out."""
+    def request(self, method: str, path: str, *, attempts: Optional[int] = None, defer_retry_after: bool = False,
+                **kw) -> requests.Response:
+        """Send; return the first non-transient answer, or raise SourceUnavailable when attempts run out.
+        With `defer_retry_after` (write-backs), an answer with Retry-After ends the call at once, the wait
+        carried on the SourceUnavailable: the outbox keeps it, and an attempt stays within its claim."""
         attempts = attempts or self.max_attempts
         kw.setdefault("timeout", self.timeout)
         url = self.base_url + path
@@ -77,8 +80,8 @@ class RetryingHttp:
             if attempt == attempts:
                 break
             delay = wait_hint if wait_hint is not None else min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-            if wait_hint is not None and wait_hint > self.max_retry_after:
-                break  # a long maintenance window: give up now, the scheduler comes back later
+            if wait_hint is not None and (wait_hint > self.max_retry_after or defer_retry_after):
+                break  # a long maintenance window, or a write-back: give up now, come back later
             delay = delay if wait_hint is not None else delay * random.uniform(0.5, 1.0)
             log.info("http_retry", method=method, path=path.split("?")[0], attempt=attempt, reason=last,
                      delay=round(delay, 3))

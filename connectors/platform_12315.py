@@ -249,7 +249,7 @@ class Platform12315Connector(Connector):
         if note:
             payload["note"] = note
         resp = self._call("POST", f"/openapi/v1/cases/{quote(request.source_ref, safe='')}/events", json=payload,
-                          attempts=2)
+                          attempts=2, defer_retry_after=True)
         answer = json_body(resp)
         if resp.status_code == 201:
             return WriteBackResult("done", event)

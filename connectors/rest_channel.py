@@ -149,14 +149,15 @@ class RestChannelConnector(Connector):
     # --- calling the source ---------------------------------------------------------------------
 
     def _call(self, method: str, path: str, params: Optional[dict] = None, body: Optional[bytes] = None,
-              headers: Optional[dict] = None, attempts: Optional[int] = None):
+              headers: Optional[dict] = None, attempts: Optional[int] = None, defer_retry_after: bool = False):
         params = {k: v for k, v in (params or {}).items() if v is not None}
         for renewal in (False, True):
             extra = dict(headers or {})
             extra |= self.auth.headers(method, path, params, body or b"", attempts=attempts)
             if body is not None:
                 extra.setdefault("Content-Type", "application/json; charset=utf-8")
-            resp = self.http.request(method, path, params=params, data=body, headers=extra, attempts=attempts)
+            resp = self.http.request(method, path, params=params, data=body, headers=extra, attempts=attempts,
+                                     defer_retry_after=defer_retry_after)
             if resp.status_code == 401 and self.auth.renewable and not renewal:
                 self.auth.renew()
                 continue
@@ -263,7 +264,7 @@ class RestChannelConnector(Connector):
         path = fill(wb.path, values)
         raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {wb.idempotency_header: request.key} if wb.idempotency_header else {}
-        resp = self._call(wb.method, path, body=raw, headers=headers, attempts=2)
+        resp = self._call(wb.method, path, body=raw, headers=headers, attempts=2, defer_retry_after=True)
         try:
             answer = resp.json()
         except ValueError:

@@ -155,7 +155,7 @@ class WebPushConnector(Connector):
         raw = json.dumps(event, ensure_ascii=False, sort_keys=True).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(raw, self.config.secret),
                    "Idempotency-Key": request.key}
-        resp = self.http.request("POST", url, data=raw, headers=headers)
+        resp = self.http.request("POST", url, data=raw, headers=headers, defer_retry_after=True)
         if 200 <= resp.status_code < 300:
             return WriteBackResult("done", f"callback {resp.status_code}")
         if resp.status_code == 409:

@@ -196,7 +196,8 @@ class WorkOrder12345Connector(Connector):
         else:
             raise WriteBackRejected(f"12345 has no write-back for effect {request.effect!r}")
         payload["request_id"] = request.key
-        resp = self._call("POST", f"/api/v1/workorders/{request.source_ref}/{call}", json=payload, attempts=2)
+        resp = self._call("POST", f"/api/v1/workorders/{request.source_ref}/{call}", json=payload, attempts=2,
+                          defer_retry_after=True)
         answer = json_body(resp)
         code = answer.get("code")
         if resp.status_code == 200 and code == 0:

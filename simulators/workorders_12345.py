@@ -139,10 +139,12 @@ class WorkOrder12345(StandInServer):
     def rate_limit_rps(self, value: float | None) -> None:
         self._limiter = RateLimiter(value)
 
-    def fail_next(self, n: int = 1, status: int = 500, *, after_effect: bool = False) -> None:
+    def fail_next(self, n: int = 1, status: int = 500, *, after_effect: bool = False,
+                  retry_after: float | None = None) -> None:
         """The next `n` requests answer `status`; with `after_effect` the request is carried out
-        first and only its answer is lost (the case idempotent retries exist for)."""
-        super().fail_next(n, status, after_effect=after_effect)
+        first and only its answer is lost (the case idempotent retries exist for); with `retry_after`
+        the answer asks the client to come back after that many seconds."""
+        super().fail_next(n, status, after_effect=after_effect, retry_after=retry_after)
 
     def clear_faults(self) -> None:
         super().clear_faults()
@@ -278,7 +280,7 @@ class WorkOrder12345(StandInServer):
             return self._maintenance_reply()
         failure = self._take_failure()
         if failure and not failure[1].get("after_effect"):
-            return self._failure_reply(failure[0])
+            return self._failure_reply(failure[0], failure[1].get("retry_after"))
         if failure is None and self.error_rate and self._fault_rng.random() < self.error_rate:
             return self._failure_reply(self._fault_rng.choice([500, 502]))
         try:
@@ -286,7 +288,7 @@ class WorkOrder12345(StandInServer):
         except _BadRequest as e:
             reply = json_reply(400, {"code": 40000, "msg": str(e)})
         if failure:  # carried out, but the answer never reaches the client
-            return self._failure_reply(failure[0])
+            return self._failure_reply(failure[0], failure[1].get("retry_after"))
         return reply
 
     def _route(self, request: Request) -> Reply:
@@ -317,10 +319,11 @@ class WorkOrder12345(StandInServer):
         return json_reply(503, {"code": 50301, "msg": "系统维护中，请稍后再试"})
 
     @staticmethod
-    def _failure_reply(status: int) -> Reply:
+    def _failure_reply(status: int, retry_after: float | None = None) -> Reply:
         if status == 502:
             return html_reply(502, _BAD_GATEWAY_HTML)
-        return json_reply(status, {"code": status * 100, "msg": "系统繁忙" if status >= 500 else "请求失败"})
+        headers = retry_after_header(retry_after) if retry_after is not None else None
+        return json_reply(status, {"code": status * 100, "msg": "系统繁忙" if status >= 500 else "请求失败"}, headers)
 
     @staticmethod
     def _json_body(request: Request) -> dict:

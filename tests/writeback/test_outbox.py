@@ -9,6 +9,7 @@ from sqlalchemy import select
 from cli.main import main as cli
 from settings.config_schema import load_config
 from simulators.testing import write_config
+from tickets.db import utcnow
 from tickets.models import Ticket
 from worker import Worker
 from writeback import OutboxItem
@@ -78,6 +79,30 @@ def test_a_dead_letter_is_listed_and_can_be_re_driven(tmp_path, db_url, hotline,
         ref = s.scalars(select(Ticket.source_ref)).one()
     assert item.status == "delivered"
     assert hotline.effect_count(ref, "sign") == 1
+
+
+def test_a_retry_after_ends_the_attempt_and_the_outbox_comes_back_after_it(tmp_path, db_url, hotline, sms_provider):
+    hotline.add_orders(1)
+    config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider)
+    worker = Worker(load_config(config))
+    worker.run_once()
+    (number,) = _dispatched(worker)
+    assert cli(["--config", config, "tickets", "accept", number]) == 0
+    # given the hotline answers the signing "503, come back in 90 s"
+    hotline.fail_next(1, 503, retry_after=90)
+    started = time.monotonic()
+    worker.deliver()
+    # then the worker did not sit out the 90 s inside its claim: the attempt ended and waits in the outbox
+    assert time.monotonic() - started < 20
+    with worker.db.transaction() as s:
+        item = s.scalars(select(OutboxItem)).one()
+        ref = s.scalars(select(Ticket.source_ref)).one()
+        seconds_left = (item.next_attempt_at - utcnow()).total_seconds()
+    assert item.status == "pending" and item.attempts == 1 and "503" in item.last_error
+    assert 60 < seconds_left <= 90
+    assert hotline.effect_count(ref, "sign") == 0
+    worker.deliver()   # not yet due: nothing is sent before the source's time
+    assert hotline.effect_count(ref, "sign") == 0
 
 
 def test_a_transition_the_source_forbids_is_a_dead_letter_with_its_reason(tmp_path, db_url, hotline, sms_provider):
