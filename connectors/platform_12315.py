@@ -166,11 +166,16 @@ class Platform12315Connector(Connector):
 
     def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
         """Follow nextCursor from the stored modifiedSince less the overlap; on 410 start again from the
-        newest modifiedAt already read (less the overlap), so an expired cursor skips nothing."""
+        newest modifiedAt already read (less the overlap), so an expired cursor skips nothing. A pull stopped
+        inside a query (more pages than one poll takes, or a crash) resumes it at its next page while the
+        platform's cursor lives, rather than re-reading the whole overlap."""
         cfg = self.config
+        state = json.loads(cursor) if cursor else {}
         since = _cursor_since(cursor) or cfg.start_from or datetime(2000, 1, 1, tzinfo=CST)
         query_since = since - timedelta(seconds=cfg.overlap_seconds)
         next_cursor: Optional[str] = None
+        if state.get("next"):
+            query_since, next_cursor = datetime.fromisoformat(state["query_since"]), state["next"]
         restarts = 0
         while True:
             params: dict[str, Any] = {"modifiedSince": query_since.astimezone(CST).isoformat(timespec="seconds"),
@@ -203,8 +208,11 @@ class Platform12315Connector(Connector):
                 newest = rec.source_updated_at if newest is None else max(newest, rec.source_updated_at)
             if newest is not None and newest > since:
                 since = newest
-            yield Batch(records, bad, json.dumps({"since": since.isoformat()}), raw_count=len(items))
             next_cursor = body.get("nextCursor")
+            state = {"since": since.isoformat()}
+            if next_cursor:  # where this query goes on, should the pull stop here
+                state.update(query_since=query_since.isoformat(), next=next_cursor)
+            yield Batch(records, bad, json.dumps(state), raw_count=len(items))
             if not next_cursor:
                 return
 

@@ -9,8 +9,10 @@ import pytest
 import requests
 
 from connectors import SourceUnavailable, WriteBackRejected, WriteBackRequest, build_connector
+from connectors.poll import poll_channel
 from simulators.clock import ManualClock
 from simulators.platform_12315 import Platform12315
+from tickets import store
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 11, 23, 9, 0, 0, tzinfo=CST)
@@ -88,6 +90,22 @@ def test_an_expired_paging_cursor_restarts_from_what_was_read_and_skips_nothing(
     records, _, _ = pull_all(connector(platform))
     assert {r.source_ref for r in records} == {c["caseId"] for c in platform.cases}
     assert pages["n"] > 5  # page 3 was refused and the pull went on from what it had read
+
+
+def test_a_burst_larger_than_one_poll_within_the_overlap_gets_through(db, platform, clock):
+    # 200 cases modified within the 120-second overlap; one poll takes 5 pages of 10
+    platform.add_cases(200)
+    conn = connector(platform)
+    created = []
+    for n in range(10):
+        if n == 2:
+            clock.advance(minutes=11)  # the stored cursor expires between two polls: that query starts again
+        report = poll_channel(db, conn, "w1", max_batches=5)
+        assert report.error is None
+        created += report.created_ids
+    assert len(created) == len(set(created)) == 200
+    with db.transaction() as s:
+        assert store.counts_by_status(s) == {"new": 200}
 
 
 def test_an_expired_token_is_renewed_and_the_pull_goes_on(platform):
