@@ -183,15 +183,18 @@ class Platform12315Connector(Connector):
             if next_cursor:
                 params["cursor"] = next_cursor
             resp = self._call("GET", "/openapi/v1/cases", params=params)
-            if resp.status_code == 410 and next_cursor:
+            body = json_body(resp)
+            # An expired cursor (410), or one the platform no longer knows (400 invalid_cursor: a cursor kept
+            # from a pull that died after using it): start again from what was read.
+            if next_cursor and (resp.status_code == 410 or
+                                (resp.status_code == 400 and body.get("error") == "invalid_cursor")):
                 restarts += 1
                 if restarts > cfg.max_restarts:
                     raise SourceUnavailable(f"12315 cursors expired {restarts} times in one pull")
-                log.info("cursor_expired", connector=self.name, restart=restarts)
+                log.info("cursor_expired", connector=self.name, restart=restarts, status=resp.status_code)
                 next_cursor = None
                 query_since = since - timedelta(seconds=cfg.overlap_seconds)
                 continue
-            body = json_body(resp)
             items = body.get("data")
             if resp.status_code != 200 or not isinstance(items, list):
                 raise SourceUnavailable(f"12315 case list answered HTTP {resp.status_code} {body.get('error', '')}"
