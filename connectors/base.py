@@ -62,6 +62,10 @@ class Connector:
 
     kind: ClassVar[str]
     Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
+    # True when `pull` only reads the source as it goes on (no file moved, no message flagged, no one-use
+    # paging cursor spent, when the caller comes back for more): the poll then fetches the next batch while it
+    # stores this one. 12345 pages by number; the 12315 platform's cursors serve once.
+    read_ahead: ClassVar[bool] = False
 
     def __init__(self, name: str, config: ConnectorConfig):
         self.name = name

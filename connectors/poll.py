@@ -1,13 +1,15 @@
 """The poll job: pull a channel batch by batch, each batch stored with its cursor in one transaction."""
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import structlog
 from sqlalchemy.orm import Session
 
-from connectors.base import Connector
+from connectors.base import Batch, Connector
 from tickets import store
 from tickets.db import Database
 from tickets.store import IngestResult
@@ -32,6 +34,52 @@ class PollReport:
 
 class LeaseLost(Exception):
     pass
+
+
+_END = object()
+
+
+def read_ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
+    """The batches of `batches`, each next one fetched on a thread while the caller stores the one before, so
+    the source's answer time and our storing overlap. An error of the source comes out where the batch would
+    have; when the caller stops early, the thread stops after the fetch in flight (its batch is dropped, its
+    cursor never saved)."""
+    ahead: queue.Queue = queue.Queue(maxsize=1)
+    done = threading.Event()
+
+    def hand_over(item) -> bool:
+        while not done.is_set():
+            try:
+                ahead.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for batch in batches:
+                if not hand_over(batch):
+                    break
+            else:
+                hand_over(_END)
+        except BaseException as exc:  # handed to the caller, who records it as the poll's error
+            hand_over(exc)
+        finally:
+            if done.is_set():
+                batches.close() if hasattr(batches, "close") else None
+
+    threading.Thread(target=fetch, name="poll-read-ahead", daemon=True).start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        done.set()
 
 
 def poll_channel(
@@ -60,8 +108,9 @@ def poll_channel(
     if lease is None:
         report.skipped = True
         return report
+    pulled = connector.pull(cursor)
     try:
-        for batch in connector.pull(cursor):
+        for batch in (read_ahead(pulled) if connector.read_ahead else pulled):
             with db.transaction() as s:
                 if not store.save_cursor(s, name, owner, batch.cursor, lease_seconds):
                     raise LeaseLost(f"lease on channel {name} was taken over")
@@ -78,7 +127,7 @@ def poll_channel(
                 bound.warning("record_quarantined", source_ref=bad.source_ref, reason=bad.reason)
             if report.batches >= max_batches:
                 break
-            if stopping():   # before the next page is asked for, which may take its retries and timeouts
+            if stopping():   # before the next page is waited for, which may take its retries and timeouts
                 report.stopped = True
                 bound.info("poll_stopped", batches=report.batches)
                 break

@@ -92,6 +92,7 @@ def normalise(item: dict) -> IncomingTicket:
 
 class WorkOrder12345Connector(Connector):
     kind = "12345"
+    read_ahead = True
     Config = Settings
     effect_statuses = {
         "accepted": frozenset({"已签收", "办理中", "已办结"}),

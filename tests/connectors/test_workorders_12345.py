@@ -103,6 +103,37 @@ def test_a_burst_larger_than_one_poll_within_the_overlap_gets_through(db, hotlin
     assert poll_channel(db, conn, "w1").created == 0   # and, the burst through, polling goes on as before
 
 
+def test_the_next_page_is_fetched_while_this_one_is_stored_and_a_failure_keeps_what_was_stored(db, hotline):
+    hotline.add_orders(100)
+    conn = connector(hotline, max_attempts=1)
+    asked = {"pages": 0}
+    seen_while_storing = []
+
+    def count_and_fail_after_third(_request):
+        asked["pages"] += 1
+        if asked["pages"] == 3:
+            hotline.fail_next(5, 500)   # the fourth page fails: the source goes down mid-pull
+
+    def slow_store(_session, _result):
+        time.sleep(0.3)
+        seen_while_storing.append(asked["pages"])
+
+    hotline.on_list = count_and_fail_after_third
+    report = poll_channel(db, conn, "w1", hooks=[slow_store])
+    # while the first page was being stored, the second had been asked for
+    assert seen_while_storing[0] >= 2
+    # the failure on page 4 is the poll's error; the three pages before it are stored with their cursor
+    assert report.error and "500" in report.error and report.batches == 3 and 0 < report.created < 100
+    with db.transaction() as s:
+        assert store.counts_by_status(s) == {"new": report.created}
+    hotline.on_list = None
+    hotline.clear_faults()
+    again = poll_channel(db, conn, "w1")
+    assert again.error is None and report.created + again.created == 100
+    with db.transaction() as s:
+        assert store.counts_by_status(s) == {"new": 100}
+
+
 def test_write_back_is_idempotent_and_forbidden_transitions_are_refused(hotline):
     order = hotline.add_orders(1)[0]
     conn = connector(hotline)
