@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -90,14 +91,24 @@ def bare_insert(url: str, hotline: WorkOrder12345) -> float:
     return len(records) / elapsed
 
 
-def fresh_pg_schema(base: str) -> str:
+def fresh_pg_schema(base: str, made: list[str]) -> str:
+    """A URL for a new, empty schema of the database at `base`; its name is added to `made`."""
     schema = "bench_" + uuid.uuid4().hex[:8]
     engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as c:
         c.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
+    made.append(schema)
     sep = "&" if "?" in base else "?"
     return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_schemas(base: str, schemas: list[str]) -> None:
+    engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as c:
+        for schema in schemas:
+            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
 
 
 def main() -> None:
@@ -115,16 +126,22 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     print(f"{args.orders} orders, pages of 200, default units (143 stations) and rules")
     targets = [("sqlite", lambda: f"sqlite:///{tmp}/{uuid.uuid4().hex[:6]}.db", [1])]
+    schemas: list[str] = []
     if args.postgres:
-        targets.append(("postgresql", lambda: fresh_pg_schema(args.postgres), args.workers))
-    for name, make_url, worker_counts in targets:
-        bare = bare_insert(make_url(), hotline)
-        for n in worker_counts:
-            rate = run(make_url(), args.orders, n, hotline, sms, tmp)
-            print(f"{name:<10} workers {n}: intake {rate:8.0f} tickets/s | bare bulk insert {bare:8.0f} rows/s | "
-                  f"ratio {rate / bare:5.2f}")
-    hotline.stop()
-    sms.stop()
+        targets.append(("postgresql", lambda: fresh_pg_schema(args.postgres, schemas), args.workers))
+    try:
+        for name, make_url, worker_counts in targets:
+            bare = bare_insert(make_url(), hotline)
+            for n in worker_counts:
+                rate = run(make_url(), args.orders, n, hotline, sms, tmp)
+                print(f"{name:<10} workers {n}: intake {rate:8.0f} tickets/s | bare bulk insert {bare:8.0f} rows/s"
+                      f" | ratio {rate / bare:5.2f}")
+    finally:
+        hotline.stop()
+        sms.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        if schemas:
+            drop_schemas(args.postgres, schemas)
 
 
 if __name__ == "__main__":
