@@ -5,7 +5,8 @@ Constraint names come from a naming convention so Alembic migrations run the sam
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import Iterator
 
@@ -109,18 +110,22 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite takes one writer at a time (every transaction begins IMMEDIATE): the jobs of one process queue
+        # here and pass the file on at once, rather than in SQLite's busy-wait sleeps of up to 100 ms.
+        self._one_at_a_time = threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        session = self.sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self._one_at_a_time:
+            session = self.sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     @property
     def dialect(self) -> str:
