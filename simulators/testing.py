@@ -1,7 +1,9 @@
 """Helpers for tests and benchmarks that run a worker against the stand-ins."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_SID = "AC" + "1" * 32
@@ -49,3 +51,13 @@ channels:
       rate_limit_rps: null          # the test stand-in has no limit unless a test sets one
 {extra}""", encoding="utf-8")
     return str(path)
+
+
+def wait_for(condition: Callable[[], Any], what: str, seconds: float = 30) -> Any:
+    """Poll `condition` until it gives something true, and return that; fail naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

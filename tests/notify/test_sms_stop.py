@@ -14,19 +14,10 @@ from notify import Recipient, SmsPolicy, SmsSender, plan
 from notify.models import SmsMessage
 from notify.twilio_client import make_twilio_client
 from settings.config_schema import load_config
-from simulators.testing import TWILIO_SID, TWILIO_TOKEN, write_config
+from simulators.testing import TWILIO_SID, TWILIO_TOKEN, wait_for, write_config
 
 STOP_WITHIN = 10.0   # a generous bound on how long a run may go on once its worker is told to stop
 MESSAGES = 40
-
-
-def wait_for(condition, what: str, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def messages(db) -> list[SmsMessage]:

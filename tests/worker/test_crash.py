@@ -11,7 +11,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from notify.models import SmsMessage
-from simulators.testing import ROOT, write_config
+from simulators.testing import ROOT, wait_for, write_config
 from tickets import Database, Ticket
 
 ORDERS = 1200
@@ -20,15 +20,6 @@ ORDERS = 1200
 def _start(config: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "worker.py"), "--config", config], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _wait_for(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(tmp_path, db_url, hotline, sms_provider):
@@ -43,13 +34,13 @@ def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(tmp_path, db_ur
     try:
         # when the worker is killed while it pages through the orders
         procs.append(_start(config))
-        _wait_for(lambda: pages["n"] >= 4, 60, "the worker to read some pages")
+        wait_for(lambda: pages["n"] >= 4, "the worker to read some pages", 60)
         os.kill(procs[-1].pid, signal.SIGKILL)
         procs[-1].wait()
         # and killed again, after a restart, while it sends SMS
         time.sleep(2.5)
         procs.append(_start(config))
-        _wait_for(lambda: len(sms_provider.messages) >= 300, 120, "SMS to be under way")
+        wait_for(lambda: len(sms_provider.messages) >= 300, "SMS to be under way", 120)
         os.kill(procs[-1].pid, signal.SIGKILL)
         procs[-1].wait()
     finally:

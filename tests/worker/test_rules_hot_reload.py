@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import threading
-import time
 
 import pytest
 import structlog
@@ -20,7 +19,7 @@ from cli.main import main as cli
 from dispatch.models import RulesStatus
 from settings.config_schema import load_config
 from settings.logging_setup import configure_logging
-from simulators.testing import ROOT, write_config
+from simulators.testing import ROOT, wait_for, write_config
 from tickets import Database, Ticket
 
 HOTLINE_FIRST = """rules:
@@ -36,16 +35,6 @@ def _replace(path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _wait_for(condition, what: str, seconds: float = 20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _decided(db: Database, count: int):
@@ -91,7 +80,7 @@ def _start(config: str, monkeypatch):
     thread.start()
 
     def stop():
-        _wait_for(lambda: signal.SIGTERM in handlers, "the worker to start")
+        wait_for(lambda: signal.SIGTERM in handlers, "the worker to start", seconds=20)
         handlers[signal.SIGTERM](signal.SIGTERM, None)
         thread.join(15)
         assert not thread.is_alive()
@@ -108,29 +97,30 @@ def test_a_rules_edit_under_a_running_worker(tmp_path, db, db_url, hotline, sms_
     hotline.add_orders(1)
     stop = _start(config, monkeypatch)
     try:
-        first = _wait_for(lambda: _decided(db, 1), "the first ticket")[0]
+        first = wait_for(lambda: _decided(db, 1), "the first ticket", seconds=20)[0]
         assert first.assigned_unit != "sd-amr-command"     # no default rule sends a ticket there
 
         # when a rule is added in front of the others, the next ticket follows it
         _replace(rules, rules.read_text(encoding="utf-8").replace("rules:\n", HOTLINE_FIRST, 1))
-        _wait_for(lambda: _running_rules(db) == 8, "the worker to reload")
+        wait_for(lambda: _running_rules(db) == 8, "the worker to reload", seconds=20)
         hotline.add_orders(1)
-        second = _wait_for(lambda: _decided(db, 2), "the second ticket")[1]
+        second = wait_for(lambda: _decided(db, 2), "the second ticket", seconds=20)[1]
         assert (second.status, second.assigned_unit) == ("dispatched", "sd-amr-command")
         assert second.events[-1].detail["rule"] == "hotline-first"
 
         # when the edit then names a unit that does not exist, the worker refuses it and health shows why
         _replace(rules, rules.read_text(encoding="utf-8").replace("assign: sd-amr-command", "assign: sd-amr-comand"))
-        _wait_for(lambda: "rules_reload_refused" in worker_logs.getvalue(), "the refusal")
+        wait_for(lambda: "rules_reload_refused" in worker_logs.getvalue(), "the refusal", seconds=20)
         refused = [json.loads(line) for line in worker_logs.getvalue().splitlines() if "rules_reload_refused" in line]
         assert len(refused) == 1 and "rules[0].assign" in refused[0]["problems"]
-        health = _wait_for(lambda: (h := _health(config, capsys))["state"] == "refused" and h, "health to show it")
+        health = wait_for(lambda: (h := _health(config, capsys))["state"] == "refused" and h, "health to show it",
+                          seconds=20)
         line = next(n for n, text in enumerate(rules.read_text(encoding="utf-8").splitlines(), 1) if "comand" in text)
         assert f"{rules}:{line}: rules[0].assign" in health["last_error"] and "unknown unit" in health["last_error"]
         assert health["rule_count"] == 8
         # and the rules it runs stay: the next ticket still follows the rule added before
         hotline.add_orders(1)
-        third = _wait_for(lambda: _decided(db, 3), "the third ticket")[2]
+        third = wait_for(lambda: _decided(db, 3), "the third ticket", seconds=20)[2]
         assert (third.assigned_unit, third.events[-1].detail["rule"]) == ("sd-amr-command", "hotline-first")
     finally:
         stop()

@@ -15,7 +15,7 @@ import worker as worker_module
 from cli.main import main as cli
 from settings.config_schema import WritebackConfig, load_config
 from simulators.platform_12315 import Platform12315
-from simulators.testing import write_config
+from simulators.testing import wait_for, write_config
 from tickets import Ticket
 from writeback import OutboxItem
 
@@ -74,15 +74,6 @@ def start_worker(config, monkeypatch):
         thread.join(30)
         assert not thread.is_alive()
     return stop
-
-
-def wait_for(condition, what: str, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def three_dispatched_on_each(db) -> tuple[list[Ticket], list[Ticket]] | None:

@@ -15,7 +15,7 @@ import worker as worker_module
 from cli.main import main as cli
 from settings.config_schema import WritebackConfig, load_config
 from simulators import WorkOrder12345
-from simulators.testing import write_config
+from simulators.testing import wait_for, write_config
 from tickets.models import Ticket
 from writeback import OutboxItem, deliver_due
 
@@ -49,15 +49,6 @@ def counting_hotline():
     sim.start()
     yield sim
     sim.stop()
-
-
-def wait_for(condition, what: str, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def outbox(db) -> list[OutboxItem]:
