@@ -19,6 +19,7 @@ from connectors.pacing import Pacer
 from notify.models import SmsMessage
 from notify.templates import render, segments
 from settings.masking import mask_phone
+from tickets.claims import release_claims, renew_claim
 from tickets.db import Database, is_postgres, utcnow
 
 log = structlog.get_logger("notify")
@@ -206,20 +207,13 @@ class SmsSender:
 
     def _still_ours(self, msg: SmsMessage) -> bool:
         """Renew our claim right before sending; False if it lapsed and another worker took the row."""
-        with self.db.transaction() as s:
-            renewed = s.execute(update(SmsMessage).where(
-                SmsMessage.id == msg.id, SmsMessage.status == "sending", SmsMessage.claimed_by == self.owner,
-            ).values(claimed_until=utcnow() + timedelta(seconds=self.policy.claim_seconds))).rowcount
-        return renewed == 1
+        return renew_claim(self.db, SmsMessage, msg.id, self.owner, "sending", self.policy.claim_seconds)
 
     def _hand_back(self, batch: Sequence[SmsMessage], report: SendReport, reason: str) -> None:
         """Release messages this run claimed and did not try. Only rows still ours and still `sending` go back
         to `pending`: one taken up by another worker after our claim lapsed stays with that worker."""
-        with self.db.transaction() as s:
-            released = s.execute(update(SmsMessage).where(
-                SmsMessage.id.in_([m.id for m in batch]), SmsMessage.status == "sending",
-                SmsMessage.claimed_by == self.owner,
-            ).values(status="pending", claimed_by=None, claimed_until=None)).rowcount
+        released = release_claims(self.db, SmsMessage, [m.id for m in batch], self.owner, "sending",
+                                  status="pending")
         report.handed_back += released
         log.info("sms_run_ended", reason=reason, handed_back=released, sent=report.sent)
 

@@ -9,10 +9,11 @@ from datetime import timedelta
 from typing import Callable, Mapping, Optional
 
 import structlog
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from connectors.base import Connector, SourceUnavailable, WriteBackRejected, WriteBackRequest
+from tickets.claims import release_claims, renew_claim
 from tickets.db import Database, is_postgres, utcnow
 from tickets.models import Ticket, TicketEvent
 from writeback.models import OutboxItem
@@ -122,19 +123,12 @@ def deliver_due(
 def _still_ours(db: Database, item: OutboxItem, owner: str, claim_seconds: float) -> bool:
     """Renew our claim right before an attempt; False if it lapsed and another worker took the row up (it may
     have delivered it, or be sending it now). The attempt must end within a claim: connector timeouts below it."""
-    with db.transaction() as s:
-        renewed = s.execute(update(OutboxItem).where(
-            OutboxItem.id == item.id, OutboxItem.status == "pending", OutboxItem.claimed_by == owner,
-        ).values(claimed_until=utcnow() + timedelta(seconds=claim_seconds))).rowcount
-    return renewed == 1
+    return renew_claim(db, OutboxItem, item.id, owner, "pending", claim_seconds)
 
 
 def _hand_back(db: Database, owner: str, items: list[OutboxItem], report: DeliveryReport, reason: str) -> None:
     """Release claims this run will not use, so that another worker (or the next run) takes them up at once."""
-    with db.transaction() as s:
-        released = s.execute(update(OutboxItem).where(
-            OutboxItem.id.in_([i.id for i in items]), OutboxItem.status == "pending", OutboxItem.claimed_by == owner,
-        ).values(claimed_by=None, claimed_until=None)).rowcount
+    released = release_claims(db, OutboxItem, [i.id for i in items], owner, "pending")
     report.handed_back += released
     log.info("writeback_run_ended", reason=reason, handed_back=released, delivered=report.delivered)
 
