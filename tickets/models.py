@@ -30,6 +30,9 @@ class Ticket(Base):
         Index("ix_tickets_status_id", "status", "id"),
         Index("ix_tickets_assigned_status", "assigned_unit", "status"),
         Index("ix_tickets_complainant_phone", "complainant_phone"),  # duplicates across channels
+        Index("ix_tickets_source_ref", "source_ref"),  # the back office's search
+        Index("ix_tickets_due_at", "due_at"),
+        Index("ix_tickets_business_name", "business_name"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -61,6 +64,8 @@ class Ticket(Base):
     assigned_unit: Mapped[Optional[str]] = mapped_column(String(64))
     due_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     result_text: Mapped[Optional[str]] = mapped_column(Text)
+    outcome: Mapped[Optional[str]] = mapped_column(String(32))  # settled, partly_settled, ... (vocabulary)
+    recovered_amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))  # 挽回经济损失, yuan
     duplicate_of: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -127,3 +132,16 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SavedView(Base):
+    """A person's own filter of the queue, kept under a name; a lead may share it with a unit."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)  # the login
+    shared_unit: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    query: Mapped[str] = mapped_column(Text)  # the query string of the queue page
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
