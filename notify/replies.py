@@ -33,7 +33,6 @@ STATUS_WORDS = {
     "duplicate": "重复件",
 }
 # A first contact can be recorded while the unit holds the ticket.
-CONTACTABLE = frozenset({"dispatched", "accepted", "in_progress"})
 
 
 @dataclass
@@ -118,9 +117,7 @@ def _apply(session: Session, ticket, command: ReplyCommand, actor: str, unit_nam
     elif command.action == "return":
         handling.return_to_source(session, ticket, actor, command.text)
     elif command.action == "contact":
-        if ticket.status not in CONTACTABLE:
-            raise TransitionError(ticket.number, ticket.status, "contacted")
-        store.add_event(session, ticket, "contacted", actor, detail={"via": "sms", "inbound_id": row_id})
+        handling.mark_contacted(session, ticket, actor, "sms", inbound_id=row_id)
 
 
 def _is_any_contact(units, phone: str) -> bool:

@@ -139,6 +139,22 @@ def link_duplicates(session: Session, tickets: Sequence[Ticket], policy: Duplica
     return linked
 
 
+def link(session: Session, ticket: Ticket, primary: Ticket, actor: str) -> Ticket:
+    """Staff say `ticket` is the same matter as `primary` (关联): it follows the primary and gets its result."""
+    if primary.id == ticket.id:
+        raise ValueError("a ticket cannot be a duplicate of itself")
+    if primary.duplicate_of is not None:
+        raise ValueError(f"{primary.number} is itself a duplicate; link to the ticket it repeats")
+    if primary.status not in OPEN_STATUSES:
+        raise ValueError(f"{primary.number} is no longer open; link to an open ticket")
+    ticket.duplicate_of = primary.id
+    store.transition(session, ticket, "duplicate", actor, "duplicate_linked",
+                     {"of": primary.number, "of_channel": primary.channel, "by_hand": True})
+    store.add_event(session, primary, "duplicate_added", actor, detail={
+        "duplicate": ticket.number, "channel": ticket.channel, "source_ref": ticket.source_ref, "by_hand": True})
+    return ticket
+
+
 def unlink(session: Session, ticket: Ticket, actor: str) -> Ticket:
     """Staff say it is not the same matter: the ticket is new again (and dispatched on its own)."""
     primary = session.get(Ticket, ticket.duplicate_of) if ticket.duplicate_of else None

@@ -1,6 +1,7 @@
 """What staff do to a ticket (accept, resolve, return), each with the write-back its source must learn."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy.orm import Session
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session
 from tickets import duplicates, store
 from tickets.db import utcnow
 from tickets.models import Ticket, TicketEvent
+from tickets.states import TransitionError
 from writeback import enqueue
 
 CST_FORMAT = "%Y-%m-%dT%H:%M:%S+08:00"
@@ -24,15 +26,45 @@ def accept(session: Session, ticket: Ticket, actor: str, unit_name: str) -> Tick
     return ev
 
 
+# How a complaint ended, as the regulators report it; a resolution may name one.
+OUTCOMES: dict[str, str] = {
+    "settled": "调解成功",
+    "partly_settled": "部分和解",
+    "not_settled": "调解不成功",
+    "not_in_remit": "不属于受理范围",
+    "withdrawn": "消费者撤回",
+    "answered": "已解答（咨询）",
+    "referred": "已移交处理",
+}
+
+# A unit can say it has reached the complainant while it holds the ticket.
+CONTACTABLE = frozenset({"dispatched", "accepted", "in_progress"})
+
+
 def resolve(session: Session, ticket: Ticket, actor: str, result: str, unit_name: str,
-            handler: Optional[str] = None) -> TicketEvent:
-    """Record the result; a dispatched ticket is accepted first, so the source sees signing before the reply."""
+            handler: Optional[str] = None, outcome: Optional[str] = None,
+            recovered_amount: Optional[Decimal] = None) -> TicketEvent:
+    """Record the result; a dispatched ticket is accepted first, so the source sees signing before the reply.
+
+    `outcome` (a key of OUTCOMES) and `recovered_amount` (挽回经济损失, yuan) stay with the ticket for the
+    statistics; the source gets the result text."""
     if not result.strip():
         raise ValueError("a resolution needs a result text for the complainant and the source")
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; outcomes: {', '.join(OUTCOMES)}")
+    if recovered_amount is not None and recovered_amount < 0:
+        raise ValueError("the amount recovered cannot be negative")
     if ticket.status == "dispatched":
         accept(session, ticket, actor, unit_name)
-    ev = store.transition(session, ticket, "resolved", actor, "resolved", {"result": result})
+    detail: dict = {"result": result}
+    if outcome:
+        detail["outcome"] = outcome
+    if recovered_amount is not None:
+        detail["recovered_amount"] = str(recovered_amount)
+    ev = store.transition(session, ticket, "resolved", actor, "resolved", detail)
     ticket.result_text = result
+    ticket.outcome = outcome
+    ticket.recovered_amount = recovered_amount
     body = {"result": result, "unit_name": unit_name, "handler": handler or unit_name, "at": _local_now()}
     enqueue(session, ticket, "resolved", ev, body)
     duplicates.share_result(session, ticket, actor, result, body)  # every source it came in from
@@ -46,3 +78,20 @@ def return_to_source(session: Session, ticket: Ticket, actor: str, reason: str) 
     ev = store.transition(session, ticket, "returned", actor, "returned", {"reason": reason})
     enqueue(session, ticket, "returned", ev, {"reason": reason, "at": _local_now()})
     return ev
+
+
+def mark_contacted(session: Session, ticket: Ticket, actor: str, via: str, **detail) -> TicketEvent:
+    """The unit has reached the complainant (已联系): a step of the history, timed for the first-contact promise."""
+    if ticket.status not in CONTACTABLE:
+        raise TransitionError(ticket.number, ticket.status, "contacted")
+    return store.add_event(session, ticket, "contacted", actor, detail={"via": via, **detail})
+
+
+def add_note(session: Session, ticket: Ticket, actor: str, text: str) -> TicketEvent:
+    """An internal note on the history (备注): never written back to the source nor sent to anyone."""
+    text = text.strip()
+    if not text:
+        raise ValueError("a note needs some text")
+    if len(text) > 2000:
+        raise ValueError("a note is at most 2000 characters")
+    return store.add_event(session, ticket, "note", actor, detail={"text": text})
