@@ -1,7 +1,6 @@
 """HTTP to a source, with the retries every source needs: backoff with jitter, Retry-After, timeouts."""
 from __future__ import annotations
 
-import random
 import threading
 import time
 from email.utils import parsedate_to_datetime
@@ -12,6 +11,7 @@ import structlog
 
 from connectors.base import SourceUnavailable
 from connectors.pacing import Pacer
+from tickets.backoff import backoff_seconds
 
 log = structlog.get_logger("connectors.http")
 
@@ -79,10 +79,9 @@ class RetryingHttp:
                 last = f"HTTP {resp.status_code}"
             if attempt == attempts:
                 break
-            delay = wait_hint if wait_hint is not None else min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
             if wait_hint is not None and (wait_hint > self.max_retry_after or defer_retry_after):
                 break  # a long maintenance window, or a write-back: give up now, come back later
-            delay = delay if wait_hint is not None else delay * random.uniform(0.5, 1.0)
+            delay = wait_hint if wait_hint is not None else backoff_seconds(attempt, self.backoff, self.max_backoff)
             log.info("http_retry", method=method, path=path.split("?")[0], attempt=attempt, reason=last,
                      delay=round(delay, 3))
             self.sleep(delay)

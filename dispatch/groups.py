@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from tickets.models import Counter, Ticket
 from tickets.states import OPEN_STATUSES
-from tickets.store import _upsert
+from tickets.upsert import dialect_insert
 
 
 def pick_unit(session: Session, rule_id: str, units: tuple[str, ...], strategy: str) -> str:
@@ -41,7 +41,7 @@ def counter_name(rule_id: str) -> str:
 def round_robin(session: Session, rule_id: str, units: tuple[str, ...]) -> str:
     """The next unit in turn, counted in the `counters` table under `counter_name` (shared by workers, kept
     over restarts); the first ticket goes to the first unit."""
-    ins = _upsert(session)(Counter).values(name=counter_name(rule_id), value=1)
+    ins = dialect_insert(session, Counter).values(name=counter_name(rule_id), value=1)
     ins = ins.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + 1})
     turn = session.execute(ins.returning(Counter.value)).scalar_one()
     return units[(turn - 1) % len(units)]

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Optional
 
 import structlog
-from sqlalchemy.dialects import postgresql, sqlite
 
 from settings import ConfigError
 from settings.yaml_loader import ConfigProblem
 
 from tickets.db import utcnow
+from tickets.upsert import dialect_insert
 
 from dispatch.directory import UnitDirectory
 from dispatch.engine import Dispatcher
@@ -143,8 +143,7 @@ class RulesReloader:
                "last_error_at": self.last_error_at, "updated_at": utcnow()}
         try:
             with db.transaction() as s:
-                insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-                stmt = insert(RulesStatus).values(**row)
+                stmt = dialect_insert(s, RulesStatus).values(**row)
                 keep = {k: v for k, v in row.items() if k != "name"}
                 if self.last_error is None:
                     # This worker has refused nothing: leave another worker's last refusal on record.

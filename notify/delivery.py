@@ -2,7 +2,6 @@
 contact tried and the failure put on the ticket's history for staff to see."""
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
@@ -15,6 +14,7 @@ from notify.models import SmsMessage
 from notify.outbound import Recipient, e164, plan
 from settings.masking import mask_phone, mask_text
 from tickets import store
+from tickets.backoff import backoff_seconds
 from tickets.db import is_postgres, utcnow
 from tickets.models import Ticket
 
@@ -35,8 +35,7 @@ class RetryPolicy:
     max_backoff_seconds: float = 1800.0
 
     def delay(self, attempts: int) -> timedelta:
-        seconds = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** max(0, attempts - 1))
-        return timedelta(seconds=seconds * random.uniform(0.5, 1))
+        return timedelta(seconds=backoff_seconds(attempts, self.backoff_seconds, self.max_backoff_seconds))
 
 
 def find_message(session: Session, sid: str, sms_id: Optional[int] = None) -> Optional[SmsMessage]:

@@ -1,7 +1,6 @@
 """Plan SMS rows in the transaction that decides them, and send them once through Twilio's Messages API."""
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -11,7 +10,6 @@ import requests
 from urllib3.exceptions import NewConnectionError
 import structlog
 from sqlalchemy import case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
@@ -19,8 +17,10 @@ from connectors.pacing import Pacer
 from notify.models import SmsMessage
 from notify.templates import render, segments
 from settings.masking import mask_phone
+from tickets.backoff import backoff_seconds
 from tickets.claims import release_claims, renew_claim
 from tickets.db import Database, is_postgres, utcnow
+from tickets.upsert import insert_or_ignore
 
 log = structlog.get_logger("notify")
 
@@ -86,8 +86,7 @@ def plan_many(session: Session, planned: Iterable[Planned]) -> int:
                              attempts=0, next_attempt_at=now, segments=segments(body), created_at=now))
     if not rows:
         return 0
-    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(SmsMessage.__table__)
-    session.connection().execute(ins.on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    session.connection().execute(insert_or_ignore(session, SmsMessage.__table__, ["dedupe_key"]), rows)
     return len(rows)
 
 
@@ -238,8 +237,8 @@ class SmsSender:
             report.failures.append(error)
             bound.error("sms_failed", error=error, attempts=attempts)
         else:
-            delay = min(self.policy.max_backoff_seconds, self.policy.backoff_seconds * 2 ** (attempts - 1))
-            values.update(status="pending", next_attempt_at=utcnow() + timedelta(seconds=delay * random.uniform(0.5, 1)))
+            delay = backoff_seconds(attempts, self.policy.backoff_seconds, self.policy.max_backoff_seconds)
+            values.update(status="pending", next_attempt_at=utcnow() + timedelta(seconds=delay))
             report.retried += 1
             bound.warning("sms_retry", error=error, attempts=attempts)
         with self.db.transaction() as s:

@@ -12,7 +12,6 @@ from typing import Optional
 
 import structlog
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notify.models import SmsInbound
@@ -20,8 +19,9 @@ from notify.outbound import Recipient, e164, plan
 from notify.reply_parser import ReplyCommand, is_keyword, parse
 from settings.masking import mask_phone
 from tickets import handling, store
-from tickets.db import is_postgres, utcnow
+from tickets.db import utcnow
 from tickets.states import TransitionError
+from tickets.upsert import insert_or_ignore
 
 log = structlog.get_logger("notify")
 
@@ -61,10 +61,10 @@ def handle_inbound(session: Session, *, message_sid: str, from_phone: str, to_ph
 
 
 def _record(session: Session, message_sid: str, from_phone: str, to_phone: Optional[str], body: str) -> Optional[int]:
-    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(SmsInbound).values(
+    ins = insert_or_ignore(session, SmsInbound, ["message_sid"]).values(
         message_sid=message_sid, from_phone=from_phone, to_phone=to_phone, body=body, received_at=utcnow(),
         outcome="received")
-    return session.execute(ins.on_conflict_do_nothing(index_elements=["message_sid"]).returning(SmsInbound.id)).scalar()
+    return session.execute(ins.returning(SmsInbound.id)).scalar()
 
 
 def _act(session: Session, row_id: int, message_sid: str, sender: str, body: str, units,

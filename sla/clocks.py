@@ -10,7 +10,6 @@ from typing import Iterable, Optional, Sequence
 
 import structlog
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sla.config import ClockConfig
@@ -19,6 +18,7 @@ from sla.policy import Deadlines
 from tickets import store
 from tickets.db import Database, is_postgres
 from tickets.models import Ticket, TicketEvent
+from tickets.upsert import insert_or_ignore
 
 log = structlog.get_logger("sla")
 
@@ -112,8 +112,7 @@ def start_clocks_many(session: Session, deadlines: Deadlines, dispatched: Sequen
         return {}
     rows = [row.__dict__ for _, row in fresh.values()]
     columns = [k for k in blank if any(row[k] is not None for row in rows)]  # the rest take their defaults
-    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
-    session.connection().execute(ins.on_conflict_do_nothing(index_elements=["ticket_id", "clock"]),
+    session.connection().execute(insert_or_ignore(session, table, ["ticket_id", "clock"]),
                                  [{k: row[k] for k in columns} for row in rows])
     out: dict[int, list[str]] = defaultdict(list)
     for ticket_id, name in sorted(fresh):

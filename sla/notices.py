@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notify import Recipient, e164, plan
@@ -18,8 +17,8 @@ from notify.templates import render
 from sla.calendar_cn import LOCAL, CalendarError, WorkingHours
 from sla.models import SlaNotice
 from sla.policy import Deadlines
-from tickets.db import is_postgres
 from tickets.models import Ticket
+from tickets.upsert import insert_or_ignore
 
 
 @dataclass
@@ -86,9 +85,8 @@ def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Address
             for phone, (_, items) in by_phone.items() for (tid, clock, point), it in items.items()]
     if not rows:
         return {}
-    ins = (postgresql.insert if is_postgres(session) else sqlite.insert)(SlaNotice)
     fresh = session.execute(
-        ins.on_conflict_do_nothing(index_elements=["ticket_id", "clock", "point", "phone"])
+        insert_or_ignore(session, SlaNotice, ["ticket_id", "clock", "point", "phone"])
         .returning(SlaNotice.id, SlaNotice.ticket_id, SlaNotice.clock, SlaNotice.point, SlaNotice.phone),
         rows).all()
     fresh_ids = {(r.ticket_id, r.clock, r.point, r.phone): r.id for r in fresh}

@@ -9,7 +9,6 @@ from typing import Any, Iterable, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,6 +16,7 @@ from tickets.db import is_postgres, utcnow
 from tickets.models import ChannelCursor, Counter, QuarantinedRecord, Ticket, TicketEvent
 from tickets.schema import BadRecord, IncomingTicket
 from tickets.states import check_transition
+from tickets.upsert import dialect_insert, insert_or_ignore
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -38,17 +38,13 @@ class TicketNotFound(LookupError):
     pass
 
 
-def _upsert(session: Session):
-    return postgresql.insert if is_postgres(session) else sqlite.insert
-
-
 def next_numbers(session: Session, count: int, when: Optional[datetime] = None) -> list[str]:
     """Allocate `count` short numbers like SD2611-00471 (per month), atomically across workers."""
     if count <= 0:
         return []
     when = (when or utcnow()).astimezone(LOCAL)
     prefix = f"SD{when:%y%m}"
-    ins = _upsert(session)(Counter).values(name=f"ticket:{prefix}", value=count)
+    ins = dialect_insert(session, Counter).values(name=f"ticket:{prefix}", value=count)
     ins = ins.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + count})
     top = session.execute(ins.returning(Counter.value)).scalar_one()
     return [f"{prefix}-{n:05d}" for n in range(top - count + 1, top + 1)]
@@ -232,7 +228,7 @@ def quarantine(session: Session, channel: str, bad: Iterable[BadRecord]) -> int:
                          created_at=utcnow()))
     if not rows:
         return 0
-    stmt = _upsert(session)(QuarantinedRecord).on_conflict_do_nothing(index_elements=["channel", "fingerprint"])
+    stmt = insert_or_ignore(session, QuarantinedRecord, ["channel", "fingerprint"])
     session.execute(stmt, rows)
     return len(rows)
 
@@ -241,8 +237,8 @@ def quarantine(session: Session, channel: str, bad: Iterable[BadRecord]) -> int:
 
 def take_channel_lease(session: Session, channel: str, owner: str, seconds: float) -> Optional[ChannelCursor]:
     """Claim a channel's poll for `seconds`; None if another worker holds a live lease."""
-    ins = _upsert(session)(ChannelCursor).values(channel=channel, error_count=0, updated_at=utcnow())
-    session.execute(ins.on_conflict_do_nothing(index_elements=["channel"]))
+    session.execute(insert_or_ignore(session, ChannelCursor, ["channel"]).values(
+        channel=channel, error_count=0, updated_at=utcnow()))
     now = utcnow()
     claimed = session.execute(
         update(ChannelCursor)

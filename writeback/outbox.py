@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +12,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from connectors.base import Connector, SourceUnavailable, WriteBackRejected, WriteBackRequest
+from tickets.backoff import backoff_seconds
 from tickets.claims import release_claims, renew_claim
 from tickets.db import Database, is_postgres, utcnow
 from tickets.models import Ticket, TicketEvent
@@ -170,8 +170,7 @@ def _deliver_one(db: Database, connector: Connector, item: OutboxItem, owner: st
         report.dead += 1
         bound.error("writeback_dead", error=error)
     else:
-        delay = min(policy.max_backoff_seconds, policy.backoff_seconds * 2 ** (attempts - 1))
-        delay = max(retry_after or 0.0, delay * random.uniform(0.5, 1.0))
+        delay = max(retry_after or 0.0, backoff_seconds(attempts, policy.backoff_seconds, policy.max_backoff_seconds))
         values.update(next_attempt_at=now + timedelta(seconds=delay), last_error=error)
         report.retried += 1
         bound.warning("writeback_retry", error=error, attempt=attempts, delay=round(delay, 1))
