@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Iterator, Literal, Optional
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict
 
@@ -55,6 +55,28 @@ class SourceUnavailable(Exception):
 
 class WriteBackRejected(Exception):
     """The source refused the effect for good (e.g. a transition its state forbids)."""
+
+
+def normalise_or_quarantine(
+    items: Iterable[Any], normalise: Callable[[Any], IncomingTicket], ref_of: Callable[[Any], Optional[str]],
+) -> tuple[list[IncomingTicket], list[BadRecord]]:
+    """A page's records in the ticket schema, and the ones that break the contract set aside with their reason
+    (`normalise` raises ValueError, pydantic's ValidationError among them), so the rest of the page goes in."""
+    records: list[IncomingTicket] = []
+    bad: list[BadRecord] = []
+    for item in items:
+        try:
+            records.append(normalise(item))
+        except ValueError as exc:
+            bad.append(BadRecord(raw=item, reason=_reason(exc), source_ref=ref_of(item)))
+    return records, bad
+
+
+def _reason(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic: each wrong field and what is wrong with it
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors())
+    return str(exc)
 
 
 class Connector:

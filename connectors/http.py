@@ -97,23 +97,30 @@ def json_body(resp: requests.Response) -> dict:
     return body if isinstance(body, dict) else {}
 
 
+# A token is renewed when this share of its lifetime has passed: early enough for a long-lived token to be
+# renewed well before it lapses, late enough that a token living under a minute still serves many requests.
+RENEW_AT = 0.8
+
+
 class BearerToken:
-    """A bearer token fetched on first use, renewed a minute before it expires and once more on a 401.
+    """A bearer token fetched on first use, renewed when most of its lifetime has passed and once more on a 401.
 
     `fetch(attempts)` asks the source for a token and returns it with its lifetime in seconds."""
 
-    def __init__(self, http: RetryingHttp, fetch: Callable[[Optional[int]], tuple[str, float]]):
+    def __init__(self, http: RetryingHttp, fetch: Callable[[Optional[int]], tuple[str, float]],
+                 clock: Callable[[], float] = time.monotonic):
         self.http = http
         self.fetch = fetch
+        self.clock = clock
         self._token: Optional[str] = None
         self._expires = 0.0
         self._lock = threading.Lock()
 
     def headers(self, renew: bool = False, attempts: Optional[int] = None) -> dict[str, str]:
         with self._lock:
-            if renew or self._token is None or time.monotonic() >= self._expires:
+            if renew or self._token is None or self.clock() >= self._expires:
                 token, lifetime = self.fetch(attempts)
-                self._token, self._expires = token, time.monotonic() + max(60.0, lifetime) - 60
+                self._token, self._expires = token, self.clock() + max(0.0, lifetime) * RENEW_AT
             return {"Authorization": f"Bearer {self._token}"}
 
     def forget(self) -> None:

@@ -29,9 +29,11 @@ from connectors.base import (
     WriteBackRejected,
     WriteBackRequest,
     WriteBackResult,
+    normalise_or_quarantine,
 )
+from connectors.change_cursor import ChangeCursor, cursor_lag
 from connectors.http import BearerToken, RetryingHttp, json_body
-from tickets.schema import BadRecord, IncomingTicket
+from tickets.schema import IncomingTicket
 
 log = structlog.get_logger("connectors.12315")
 
@@ -165,17 +167,17 @@ class Platform12315Connector(Connector):
     # --- pull ------------------------------------------------------------------------------
 
     def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
-        """Follow nextCursor from the stored modifiedSince less the overlap; on 410 start again from the
-        newest modifiedAt already read (less the overlap), so an expired cursor skips nothing. A pull stopped
-        inside a query (more pages than one poll takes, or a crash) resumes it at its next page while the
-        platform's cursor lives, rather than re-reading the whole overlap."""
+        """Follow nextCursor from the stored modifiedSince less the overlap; on 410 start again from where the
+        pages read so far surely end (less the overlap), so an expired cursor skips nothing, even after a page out
+        of order. A pull stopped inside a query (more pages than one poll takes, or a crash) resumes it at its
+        next page while the platform's cursor lives, rather than re-reading the whole overlap."""
         cfg = self.config
-        state = json.loads(cursor) if cursor else {}
-        since = _cursor_since(cursor) or cfg.start_from or datetime(2000, 1, 1, tzinfo=CST)
-        query_since = since - timedelta(seconds=cfg.overlap_seconds)
+        read = ChangeCursor(cursor)
+        start = cfg.start_from or datetime(2000, 1, 1, tzinfo=CST)
+        query_since = (read.newest or start) - timedelta(seconds=cfg.overlap_seconds)
         next_cursor: Optional[str] = None
-        if state.get("next"):
-            query_since, next_cursor = datetime.fromisoformat(state["query_since"]), state["next"]
+        if read.state.get("next"):
+            query_since, next_cursor = datetime.fromisoformat(read.state["query_since"]), read.state["next"]
         restarts = 0
         while True:
             params: dict[str, Any] = {"modifiedSince": query_since.astimezone(CST).isoformat(timespec="seconds"),
@@ -193,29 +195,20 @@ class Platform12315Connector(Connector):
                     raise SourceUnavailable(f"12315 cursors expired {restarts} times in one pull")
                 log.info("cursor_expired", connector=self.name, restart=restarts, status=resp.status_code)
                 next_cursor = None
-                query_since = since - timedelta(seconds=cfg.overlap_seconds)
+                query_since = (read.read_to or start) - timedelta(seconds=cfg.overlap_seconds)
                 continue
             items = body.get("data")
             if resp.status_code != 200 or not isinstance(items, list):
                 raise SourceUnavailable(f"12315 case list answered HTTP {resp.status_code} {body.get('error', '')}"
                                         .rstrip())
-            records, bad, newest = [], [], None
-            for item in items:
-                try:
-                    rec = normalise(item)
-                except ValueError as exc:
-                    ref = item.get("caseId") if isinstance(item, dict) else None
-                    bad.append(BadRecord(raw=item, reason=str(exc), source_ref=ref if isinstance(ref, str) else None))
-                    continue
-                records.append(rec)
-                newest = rec.source_updated_at if newest is None else max(newest, rec.source_updated_at)
-            if newest is not None and newest > since:
-                since = newest
+            records, bad = normalise_or_quarantine(items, normalise, _case_ref)
+            read.page([r.source_updated_at for r in records])
             next_cursor = body.get("nextCursor")
-            state = {"since": since.isoformat()}
             if next_cursor:  # where this query goes on, should the pull stop here
-                state.update(query_since=query_since.isoformat(), next=next_cursor)
-            yield Batch(records, bad, json.dumps(state), raw_count=len(items))
+                stored = read.dump(finished=False, query_since=query_since.isoformat(), next=next_cursor)
+            else:
+                stored = read.dump(finished=True)
+            yield Batch(records, bad, stored, raw_count=len(items))
             if not next_cursor:
                 return
 
@@ -224,8 +217,7 @@ class Platform12315Connector(Connector):
                                          .isoformat()}))
 
     def lag(self, cursor: Optional[str], now: datetime) -> Optional[float]:
-        since = _cursor_since(cursor)
-        return None if since is None else max(0.0, (now - since).total_seconds())
+        return cursor_lag(cursor, now)
 
     # --- write-back ------------------------------------------------------------------------
 
@@ -280,7 +272,6 @@ class _Conflict(Exception):
         self.event, self.current = event, current
 
 
-def _cursor_since(cursor: Optional[str]) -> Optional[datetime]:
-    if not cursor:
-        return None
-    return datetime.fromisoformat(json.loads(cursor)["since"])
+def _case_ref(item: Any) -> Optional[str]:
+    ref = item.get("caseId") if isinstance(item, dict) else None
+    return ref if isinstance(ref, str) else None

@@ -28,11 +28,12 @@ from connectors.base import (
     WriteBackRejected,
     WriteBackRequest,
     WriteBackResult,
+    normalise_or_quarantine,
 )
+from connectors.change_cursor import ChangeCursor, cursor_lag
 from connectors.field_mapping import FieldMapping, Spec, dig, format_date, parse_offset
 from connectors.http import RetryingHttp, retry_after_seconds
 from connectors.rest_auth import AuthConfig, Authenticator, NoAuth, OAuthClientCredentials
-from tickets.schema import BadRecord
 
 EFFECTS = ("accepted", "resolved", "returned")
 
@@ -182,7 +183,8 @@ class RestChannelConnector(Connector):
 
     def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
         cfg, paging = self.config, self.config.paging
-        since = _since(cursor) or paging.start_from
+        read = ChangeCursor(cursor)
+        since = read.newest or paging.start_from
         query_since = since - timedelta(seconds=paging.overlap_seconds) if since else None
         page, token = paging.first_page, None
         while True:
@@ -201,41 +203,32 @@ class RestChannelConnector(Connector):
             if not isinstance(items, list):
                 raise SourceUnavailable(f"GET {cfg.records.path}: no list at {cfg.records.list or 'the top'} "
                                         "of the answer (records.list)")
-            records, bad, newest = [], [], None
-            for item in items:
-                try:
-                    rec = self.mapping.ticket(item, self.tz)
-                except ValueError as exc:  # pydantic's ValidationError is a ValueError too
-                    bad.append(BadRecord(raw=item, reason=_reason(exc), source_ref=_ref(self.mapping, item)))
-                    continue
-                records.append(rec)
-                newest = rec.source_updated_at if newest is None else max(newest, rec.source_updated_at)
-            if newest is not None and (since is None or newest > since):
-                since = newest
-            stored = json.dumps({"since": since.isoformat()}) if since and paging.since_param else None
-            yield Batch(records, bad, stored, raw_count=len(items))
-            if not items:
-                return
-            if paging.style == "page":
-                if len(items) < paging.size:
-                    return
+            records, bad = normalise_or_quarantine(items, lambda item: self.mapping.ticket(item, self.tz),
+                                                   lambda item: _ref(self.mapping, item))
+            end = read.page([r.source_updated_at for r in records])
+            more = bool(items)
+            if paging.style == "cursor":
+                token = dig(body, paging.next_cursor) if more else None
+                more = bool(token)
+            elif len(items) < paging.size:
+                more = False
+            elif paging.style == "page":
                 page += 1
-            elif paging.style == "cursor":
-                token = dig(body, paging.next_cursor)
-                if not token:
-                    return
-            else:
-                if len(items) < paging.size:
-                    return
-                step = (newest or query_since) - timedelta(seconds=paging.step_back_seconds)
+            # A pull that stops before its last page stores only how far it surely read: the next poll
+            # starts there, past no record a page out of order put behind a later one.
+            stored = read.dump(finished=not more) if paging.since_param else None
+            yield Batch(records, bad, stored, raw_count=len(items))
+            if not more:
+                return
+            if paging.style == "timestamp":
+                step = (end or query_since) - timedelta(seconds=paging.step_back_seconds)
                 if query_since is not None and step <= query_since:
                     raise SourceUnavailable(f"{len(items)} records share one time at {query_since.isoformat()}: "
                                             "raise paging.size so a page can pass them")
                 query_since = step
 
     def lag(self, cursor: Optional[str], now: datetime) -> Optional[float]:
-        since = _since(cursor)
-        return None if since is None else max(0.0, (now - since).total_seconds())
+        return cursor_lag(cursor, now)
 
     # --- write-back -----------------------------------------------------------------------------
 
@@ -281,23 +274,9 @@ class RestChannelConnector(Connector):
         raise SourceUnavailable(f"{wb.method} {path}: HTTP {resp.status_code}", retry_after_seconds(resp))
 
 
-def _since(cursor: Optional[str]) -> Optional[datetime]:
-    if not cursor:
-        return None
-    value = json.loads(cursor).get("since")
-    return datetime.fromisoformat(value) if value else None
-
-
 def _ref(mapping: FieldMapping, item: Any) -> Optional[str]:
     try:
         ref = mapping.fields["source_ref"].value(item, timezone.utc) if isinstance(item, dict) else None
     except ValueError:
         return None
     return str(ref)[:128] if ref not in (None, "") else None
-
-
-def _reason(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors())
-    return str(exc)

@@ -16,9 +16,11 @@ from connectors.base import (
     WriteBackRejected,
     WriteBackRequest,
     WriteBackResult,
+    normalise_or_quarantine,
 )
+from connectors.change_cursor import ChangeCursor, cursor_lag
 from connectors.http import BearerToken, RetryingHttp, json_body
-from tickets.schema import BadRecord, IncomingTicket
+from tickets.schema import IncomingTicket
 
 log = structlog.get_logger("connectors.12345")
 
@@ -126,16 +128,18 @@ class WorkOrder12345Connector(Connector):
     # --- pull ------------------------------------------------------------------------------
 
     def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
-        """Page by update time; restart each page from the newest order seen so shifting pages skip nothing.
-        A pull stopped inside a query (more pages than one poll takes, or a crash) resumes that query a page
-        back, rather than re-reading the whole overlap: a burst of orders within the overlap still gets through."""
+        """Page by update time; restart each page from where the page surely ends, so shifting pages skip
+        nothing, nor does a page out of order. A pull stopped inside a query (more pages than one poll takes, or
+        a crash) resumes that query a page back, rather than re-reading the whole overlap: a burst of orders
+        within the overlap still gets through."""
         cfg = self.config
-        state = json.loads(cursor) if cursor else {}
-        since = _cursor_since(cursor) or cfg.start_from or datetime(2000, 1, 1, tzinfo=CST)
+        read = ChangeCursor(cursor)
+        since = read.newest or cfg.start_from or datetime(2000, 1, 1, tzinfo=CST)
         query_since = since - timedelta(seconds=cfg.overlap_seconds)
         page = 1
-        if state.get("query_since"):
-            query_since, page = datetime.fromisoformat(state["query_since"]), max(1, int(state["page"]) - 1)
+        if read.state.get("query_since"):
+            query_since = datetime.fromisoformat(read.state["query_since"])
+            page = max(1, int(read.state["page"]) - 1)
         while True:
             resp = self._call("GET", "/api/v1/workorders", params={
                 "updated_since": query_since.astimezone(CST).isoformat(timespec="seconds"),
@@ -145,38 +149,26 @@ class WorkOrder12345Connector(Connector):
             if resp.status_code != 200 or body.get("code") != 0:
                 raise SourceUnavailable(f"12345 list answered HTTP {resp.status_code} code {body.get('code')}")
             items = body.get("items") or []
-            records, bad, newest = [], [], None
-            for item in items:
-                try:
-                    rec = normalise(item)
-                except ValueError as exc:
-                    ref = item.get("GDBH") if isinstance(item, dict) and isinstance(item.get("GDBH"), str) else None
-                    bad.append(BadRecord(raw=item, reason=str(exc), source_ref=ref))
-                    continue
-                records.append(rec)
-                newest = rec.source_updated_at if newest is None else max(newest, rec.source_updated_at)
-            if newest is not None and newest > since:
-                since = newest
+            records, bad = normalise_or_quarantine(items, normalise, _order_ref)
+            end = read.page([r.source_updated_at for r in records])
             last = len(items) < cfg.page_size
-            if not last:
-                restart = (newest or query_since) - timedelta(seconds=cfg.page_overlap_seconds)
-                if restart > query_since:
-                    query_since, page = restart, 1
-                else:
-                    page += 1  # a whole page within the overlap: step on so the pull always progresses
-            state = {"since": since.isoformat()}
-            if not last:  # where the next page of this query starts, should the pull stop here
-                state.update(query_since=query_since.isoformat(), page=page)
-            yield Batch(records, bad, json.dumps(state), raw_count=len(items))
             if last:
+                yield Batch(records, bad, read.dump(finished=True), raw_count=len(items))
                 return
+            restart = (end or query_since) - timedelta(seconds=cfg.page_overlap_seconds)
+            if restart > query_since:
+                query_since, page = restart, 1
+            else:
+                page += 1  # a whole page within the overlap: step on so the pull always progresses
+            # where the next page of this query starts, should the pull stop here
+            cursor = read.dump(finished=False, query_since=query_since.isoformat(), page=page)
+            yield Batch(records, bad, cursor, raw_count=len(items))
 
     def scan_since(self, since: datetime) -> Iterator[Batch]:
         yield from self.pull(json.dumps({"since": (since + timedelta(seconds=self.config.overlap_seconds)).isoformat()}))
 
     def lag(self, cursor: Optional[str], now: datetime) -> Optional[float]:
-        since = _cursor_since(cursor)
-        return None if since is None else max(0.0, (now - since).total_seconds())
+        return cursor_lag(cursor, now)
 
     # --- write-back ------------------------------------------------------------------------
 
@@ -210,7 +202,6 @@ class WorkOrder12345Connector(Connector):
         raise SourceUnavailable(f"12345 {call} answered HTTP {resp.status_code} code {code}")
 
 
-def _cursor_since(cursor: Optional[str]) -> Optional[datetime]:
-    if not cursor:
-        return None
-    return datetime.fromisoformat(json.loads(cursor)["since"])
+def _order_ref(item: Any) -> Optional[str]:
+    ref = item.get("GDBH") if isinstance(item, dict) else None
+    return ref if isinstance(ref, str) else None

@@ -85,9 +85,10 @@ class WorkOrder12345(StandInServer):
     """The 12345 work-order interface on loopback.
 
     Tests drive it with add_orders(), update_order(), withdraw() and generate_every(), read it
-    with orders, get(), effects and effect_count(), and move time with `clock`. Faults: `rate_limit_rps` (429 above it), `maintenance` (503, every other answer HTML),
-    `nightly_maintenance` (503 from 01:00 to 01:30 by `clock`), `fail_next(n, status)`,
-    `error_rate` (random 500/502), `latency`, `go_down()` / `come_up()`.
+    with orders, get(), effects, effect_count() and token_requests, and move time with `clock`. Faults:
+    `rate_limit_rps` (429 above it), `maintenance` (503, every other answer HTML), `nightly_maintenance` (503
+    from 01:00 to 01:30 by `clock`), `fail_next(n, status)`, `error_rate` (random 500/502), `latency`,
+    `go_down()` / `come_up()`, `unsort_next_page()` (one page out of order).
     """
 
     def __init__(
@@ -127,6 +128,8 @@ class WorkOrder12345(StandInServer):
         self._seq = 4700
         self._last_stamp: datetime | None = None
         self._maintenance_answers = 0
+        self._unsorted_pages = 0
+        self.token_requests = 0  # token calls answered, refused ones included
         self._generator: tuple[threading.Thread, threading.Event] | None = None
 
     # -- faults -----------------------------------------------------------------------------
@@ -151,6 +154,13 @@ class WorkOrder12345(StandInServer):
         self.maintenance = False
         self.nightly_maintenance = False
         self.error_rate = 0.0
+
+    def unsort_next_page(self, n: int = 1) -> None:
+        """The next `n` list answers come out of order, as from a source whose index lags its rows: the order
+        in the middle of the page is updated as it is read and shows its new GXSJ, later than every order after
+        it, on this page and on the pages to come."""
+        with self._lock:
+            self._unsorted_pages += n
 
     def expire_tokens(self) -> None:
         """Make every token issued so far expired, as if token_ttl had passed."""
@@ -336,6 +346,8 @@ class WorkOrder12345(StandInServer):
         return body
 
     def _issue_token(self, request: Request) -> Reply:
+        with self._lock:
+            self.token_requests += 1
         body = self._json_body(request)
         if body.get("app_id") != self.app_id or body.get("app_secret") != self.app_secret:
             return json_reply(401, {"code": 40100, "msg": "app_id 或 app_secret 错误"})
@@ -374,8 +386,14 @@ class WorkOrder12345(StandInServer):
             listing = self._listing()
             first = bisect.bisect_left(self._sorted_times, since_time) if since_time else 0
             start = first + (page - 1) * page_size
-            items = [copy.deepcopy(s.record) for s in listing[start:start + page_size]]
+            page_orders = listing[start:start + page_size]
+            items = [copy.deepcopy(s.record) for s in page_orders]
             total = len(listing) - first
+            if self._unsorted_pages and len(items) >= 3:
+                self._unsorted_pages -= 1
+                middle = len(items) // 2
+                self._touch(page_orders[middle])
+                items[middle] = copy.deepcopy(page_orders[middle].record)
         return json_reply(200, {"code": 0, "total": total, "page": page, "page_size": page_size, "items": items})
 
     def _write(self, call: str, gdbh: str, body: dict) -> Reply:

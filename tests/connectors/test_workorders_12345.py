@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from connectors import SourceUnavailable, WriteBackRejected, WriteBackRequest, build_connector
 from connectors.poll import poll_channel
+from simulators import WorkOrder12345
+from simulators.clock import ManualClock
 from tickets import store
 
 
@@ -152,3 +155,46 @@ def test_wrong_credentials_say_so(hotline):
     conn = connector(hotline, app_secret="wrong")
     with pytest.raises(SourceUnavailable, match="refused the credentials"):
         pull_all(conn)
+
+
+def a_minute_apart(n, **options):
+    """A 12345 stand-in on a hand-moved clock holding `n` orders updated a minute apart."""
+    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=8))))
+    sim = WorkOrder12345(app_id="oq-test", app_secret="s3cret", seed=7, rate_limit_rps=None, clock=clock,
+                         **options)
+    for _ in range(n):
+        sim.add_orders(1)
+        clock.advance(minutes=1)
+    return sim, clock
+
+
+def test_a_page_out_of_order_skips_nothing(db):
+    # Given 60 orders a minute apart, and a source that answers one page of 20 out of order: the order in
+    # the middle of the page shows a GXSJ an hour later than the orders after it
+    sim, _ = a_minute_apart(60)
+    with sim:
+        sim.unsort_next_page()
+        # When the channel is polled
+        report = poll_channel(db, connector(sim), "w1")
+        # Then every order is a ticket: none after the late one was skipped
+        assert report.error is None
+        with db.transaction() as s:
+            assert store.counts_by_status(s) == {"new": 60}
+
+
+def test_a_token_living_under_a_minute_serves_many_requests_and_is_renewed_before_it_lapses():
+    # Given a hotline whose tokens live 30 seconds
+    sim, clock = a_minute_apart(5, token_ttl=30)
+    with sim:
+        conn = connector(sim)
+        conn.auth.clock = lambda: clock().timestamp()
+        # When the channel is pulled again and again within those seconds
+        for _ in range(6):
+            records, _, _ = pull_all(conn)
+            assert len({r.source_ref for r in records}) == 5
+        # Then one token served every request
+        assert sim.token_requests == 1
+        # And when most of its life has passed (yet the hotline still takes it), the next pull renews it first
+        clock.advance(seconds=25)
+        pull_all(conn)
+        assert sim.token_requests == 2
