@@ -297,7 +297,8 @@ class _Sub:
 
 # Modules that add subcommands of their own: each has `register(sub)`, where `sub.add_parser(...)` works
 # as in build_parser below and a command's function receives (ctx: Context, args).
-COMMAND_MODULES: tuple[str, ...] = ("cli.sla_cmd", "cli.walkin", "cli.rules_cmd", "cli.sms_cmd", "cli.duplicates_cmd")
+COMMAND_MODULES: tuple[str, ...] = ("cli.sla_cmd", "cli.walkin", "cli.rules_cmd", "cli.sms_cmd", "cli.duplicates_cmd",
+                                    "cli.users_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,9 @@ from fastapi import FastAPI
 from tickets.db import Database
 
 # Modules with `router(ctx: WebContext) -> fastapi.APIRouter`, mounted in this order.
-ROUTE_MODULES: tuple[str, ...] = ("web.health_routes", "web.intake_routes", "web.open311_routes", "web.sms_routes")
+# A module may also have `install(app: FastAPI)` for what a router cannot carry (mounts, exception handlers).
+ROUTE_MODULES: tuple[str, ...] = ("web.health_routes", "web.intake_routes", "web.open311_routes", "web.sms_routes",
+                                  "web.auth_routes", "web.queue_routes", "web.admin_users_routes")
 
 
 @dataclass
@@ -28,7 +30,10 @@ def create_app(ctx: WebContext) -> FastAPI:
     app = FastAPI(title="onequeue", version="0.1.0")
     app.state.ctx = ctx
     for module in ROUTE_MODULES:
-        app.include_router(importlib.import_module(module).router(ctx))
+        mod = importlib.import_module(module)
+        app.include_router(mod.router(ctx))
+        if hasattr(mod, "install"):
+            mod.install(app)
     return app
 
 

@@ -2,6 +2,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import accounts.models  # noqa: F401
 import dispatch.models  # noqa: F401  (registers tables)
 import notify.models  # noqa: F401
 import sla.models  # noqa: F401
