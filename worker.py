@@ -16,7 +16,7 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from connectors import Connector, build_connector
+from connectors import Connector, build_enabled
 from connectors.poll import poll_channel
 from dispatch.job import Dispatched, dispatch_new
 from dispatch.reload import RulesReloader
@@ -45,9 +45,7 @@ class Worker:
         self.rules = RulesReloader(config.path(config.units_file), config.path(config.rules_file))
         self.dispatcher = self.rules.dispatcher
         self._rules_lock = threading.Lock()
-        self.connectors = {
-            ch.name: build_connector(ch.name, ch.kind, ch.settings) for ch in config.channels if ch.enabled
-        }
+        self.connectors = build_enabled(config.channels)
         sms = config.sms
         self.sms = SmsSender(
             self.db,

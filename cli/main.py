@@ -253,11 +253,10 @@ def cmd_outbox_list(ctx: Context, args) -> int:
 def cmd_outbox_reconcile(ctx: Context, args) -> int:
     from dataclasses import asdict
 
-    from connectors import build_connector
+    from connectors import build_enabled
     from writeback import reconcile
 
-    connectors = {ch.name: build_connector(ch.name, ch.kind, ch.settings) for ch in ctx.config.channels if ch.enabled}
-    report = reconcile(ctx.db, connectors, hours=args.hours, requeue=args.requeue)
+    report = reconcile(ctx.db, build_enabled(ctx.config.channels), hours=args.hours, requeue=args.requeue)
     if args.json:
         _print_json(asdict(report))
         return 0

@@ -10,9 +10,9 @@ from connectors.base import (
     WriteBackRequest,
     WriteBackResult,
 )
-from connectors.registry import build_connector, connector_class, known_kinds
+from connectors.registry import build_connector, build_enabled, connector_class, known_kinds
 
 __all__ = [
     "Batch", "Connector", "SourceUnavailable", "WriteBackRejected", "WriteBackRequest", "WriteBackResult",
-    "build_connector", "connector_class", "known_kinds",
+    "build_connector", "build_enabled", "connector_class", "known_kinds",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, Container, Iterable, Optional
 
 from connectors.base import Connector
 
@@ -42,3 +42,10 @@ def connector_class(kind: str) -> type[Connector]:
 def build_connector(name: str, kind: str, settings: dict[str, Any]) -> Connector:
     cls = connector_class(kind)
     return cls(name, cls.Config.model_validate(settings))
+
+
+def build_enabled(channels: Iterable[Any], kinds: Optional[Container[str]] = None) -> dict[str, Connector]:
+    """The connector of every enabled channel of the configuration (of `kinds` only, if given), by channel
+    name: built once, where the worker, the web service or a command needs them."""
+    return {ch.name: build_connector(ch.name, ch.kind, ch.settings) for ch in channels
+            if ch.enabled and (kinds is None or ch.kind in kinds)}

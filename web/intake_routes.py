@@ -5,15 +5,14 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from connectors import build_connector
+from connectors import build_enabled
 from connectors.web_push import SIGNATURE_HEADER, PushRejected
 from web.receive import receive
 
 
 def router(ctx) -> APIRouter:
     r = APIRouter()
-    connectors = {ch.name: build_connector(ch.name, ch.kind, ch.settings)
-                  for ch in ctx.config.channels if ch.kind == "web_push" and ch.enabled}
+    connectors = build_enabled(ctx.config.channels, kinds={"web_push"})
 
     @r.post("/intake/{channel}")
     async def intake(channel: str, request: Request) -> JSONResponse:

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import and_, or_, select
 
-from connectors import build_connector
+from connectors import build_enabled
 from connectors.open311 import (
     CLOSED,
     Open311Connector,
@@ -54,10 +54,7 @@ def error(fmt: str, status: int, description: str) -> Response:
 
 def router(ctx) -> APIRouter:
     r = APIRouter()
-    channels: dict[str, Open311Connector] = {
-        ch.name: build_connector(ch.name, ch.kind, ch.settings)
-        for ch in ctx.config.channels if ch.kind == "open311" and ch.enabled
-    }
+    channels: dict[str, Open311Connector] = build_enabled(ctx.config.channels, kinds={"open311"})
     units: dict[str, str] = {}
 
     def unit_name(unit_id: Optional[str]) -> str:
