@@ -1,8 +1,7 @@
 """`onequeue rules check|explain|replay` for administrators, and `onequeue reassign` for staff: rules tried
 before they go live, every decision explained, and a decision overridden by a person, on the record.
 
-`reassign` is a top-level command (not under `tickets`) so that this module adds it without reaching into
-the parsers of cli/main.py.
+`reassign` is a top-level command (not under `tickets`), as staff have always typed it.
 """
 from __future__ import annotations
 
@@ -11,15 +10,13 @@ import re
 import sys
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
-from zoneinfo import ZoneInfo
+from typing import Optional
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+from cli.common import CHINA_TZ, Commands, china_time, fail, print_json
 
 
-def register(sub) -> None:
-    rules = sub.add_parser("rules", help="check, explain and replay the routing rules").add_subparsers(
-        dest="rules_cmd", required=True)
+def register(sub: Commands) -> None:
+    rules = sub.add_group("rules", help="check, explain and replay the routing rules")
 
     check = rules.add_parser("check", help="validate a rules file: errors with file, line and field; warnings "
                                            "for rules that can never match or are never reached")
@@ -60,16 +57,6 @@ def register(sub) -> None:
     reassign.set_defaults(func=cmd_reassign)
 
 
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2,
-                     default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
-
-
-def _fail(message: str, code: int = 1) -> int:
-    print(message, file=sys.stderr)
-    return code
-
-
 def _problem(p) -> dict:
     return {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
 
@@ -85,7 +72,7 @@ def cmd_rules_check(ctx, args) -> int:
     report = check_files(rules_file, units_file, channels=[ch.name for ch in cfg.channels])
     failed = bool(report.errors) or (args.strict and bool(report.warnings))
     if args.json:
-        _print_json({"rules_file": report.rules_file, "units_file": report.units_file, "ok": not failed,
+        print_json({"rules_file": report.rules_file, "units_file": report.units_file, "ok": not failed,
                      "rule_count": report.rule_count, "errors": [_problem(p) for p in report.errors],
                      "warnings": [_problem(p) for p in report.warnings]})
         return 1 if failed else 0
@@ -95,7 +82,7 @@ def cmd_rules_check(ctx, args) -> int:
         print(f"warning: {p}")
     counts = f"{_n(len(report.errors), 'error')}, {_n(len(report.warnings), 'warning')}"
     if report.errors:
-        return _fail(f"{rules_file}: {counts}; fix the errors above: a worker refuses this file and keeps the "
+        return fail(f"{rules_file}: {counts}; fix the errors above: a worker refuses this file and keeps the "
                      "rules it runs")
     print(f"{rules_file}: {_n(report.rule_count, 'rule')}, {counts}")
     return 1 if failed else 0
@@ -161,20 +148,20 @@ def cmd_rules_explain(ctx, args) -> int:
     from tickets import store
 
     if bool(args.number) == bool(args.json_ticket):
-        return _fail("give a ticket's NUMBER or --json-ticket '{...}' (one of the two)", 2)
+        return fail("give a ticket's NUMBER or --json-ticket '{...}' (one of the two)", 2)
     dispatcher = _dispatcher(ctx, args.rules, args.units)
     ticket_info = None
     if args.json_ticket:
         try:
             facts = _facts_from_json(args.json_ticket)
         except ValueError as exc:
-            return _fail(str(exc), 2)
+            return fail(str(exc), 2)
     else:
         with ctx.db.transaction() as s:
             try:
                 ticket = store.get_by_number(s, args.number)
             except store.TicketNotFound as exc:
-                return _fail(str(exc))
+                return fail(str(exc))
             facts = facts_of(ticket)
             ticket_info = {"number": ticket.number, "status": ticket.status, "assigned_unit": ticket.assigned_unit,
                            "assigned_unit_name": _unit_name(dispatcher, ticket.assigned_unit)}
@@ -200,7 +187,7 @@ def cmd_rules_explain(ctx, args) -> int:
         },
     }
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     _print_explanation(data)
     return 0
@@ -259,7 +246,7 @@ def parse_since(text: str, now: Optional[datetime] = None) -> datetime:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"--since {text!r}: give a span like 30d, 12h, 90m, 2w or a date like 2026-11-01") from None
-    return when if when.tzinfo else when.replace(tzinfo=LOCAL)
+    return when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
 
 
 def cmd_rules_replay(ctx, args) -> int:
@@ -269,12 +256,12 @@ def cmd_rules_replay(ctx, args) -> int:
     try:
         since = parse_since(args.since)
     except ValueError as exc:
-        return _fail(str(exc), 2)
+        return fail(str(exc), 2)
     report = check_files(args.file, args.units or ctx.config.path(ctx.config.units_file))
     if report.errors:
         for p in report.errors:
             print(f"error: {p}", file=sys.stderr)
-        return _fail(f"{args.file}: {_n(len(report.errors), 'error')}; nothing replayed")
+        return fail(f"{args.file}: {_n(len(report.errors), 'error')}; nothing replayed")
     new = report.dispatcher
     current = _dispatcher(ctx, None, None) if args.against == "rules" else None
     session = ctx.db.sessions()
@@ -296,9 +283,9 @@ def cmd_rules_replay(ctx, args) -> int:
                    "previous_rule": m.before_rule} for m in result.moves],
     }
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
-    print(f"{result.tickets} ticket(s) received since {since.astimezone(LOCAL):%Y-%m-%d %H:%M}, "
+    print(f"{result.tickets} ticket(s) received since {china_time(since)}, "
           f"decided under {args.file} (before: {against}); nothing was changed")
     if not result.tickets:
         return 0
@@ -317,34 +304,25 @@ def cmd_rules_replay(ctx, args) -> int:
 # --- reassign -------------------------------------------------------------------------------------
 
 def cmd_reassign(ctx, args) -> int:
-    from dispatch.reassign import reassign
-    from notify import plan_dispatch_sms
+    from dispatch.reassign import UnknownUnit, reassign_and_text
     from tickets import TransitionError, store
 
-    unit = ctx.units.get(args.unit)
-    if unit is None:
-        return _fail(f"no unit {args.unit!r} in {ctx.config.units_file} (ids look like sd-amr-price, br-daliang, "
-                     f"st-daliang-01)")
     try:
         with ctx.db.transaction() as s:
-            ticket = store.get_by_number(s, args.number, for_update=True)
-            previous = ticket.assigned_unit
-            reassign(s, ticket, unit.id, args.actor, args.reason)
-            texts = plan_dispatch_sms(s, ticket, unit, ctx.config.sms.templates.dispatched)
-            status = ticket.status
+            done = reassign_and_text(s, args.number, ctx.units, args.unit, args.actor, args.reason,
+                                     ctx.config.sms.templates.dispatched)
+    except UnknownUnit:
+        return fail(f"no unit {args.unit!r} in {ctx.config.units_file} (ids look like sd-amr-price, br-daliang, "
+                    f"st-daliang-01)")
     except (TransitionError, store.TicketNotFound, ValueError) as exc:
-        return _fail(f"{args.number}: {exc}")
+        return fail(f"{args.number}: {exc}")
     if args.json:
-        _print_json({"number": args.number, "status": status, "unit": unit.id, "unit_name": unit.name,
-                     "previous_unit": previous, "sms_planned": texts})
+        print_json({"number": done.number, "status": done.status, "unit": done.unit_id, "unit_name": done.unit_name,
+                    "previous_unit": done.previous_unit, "sms_planned": done.sms_planned})
         return 0
-    print(f"{args.number}: {status} to {unit.id} {unit.name} (was {previous or 'unassigned'}); "
-          f"{_n(texts, 'SMS message')} to its contacts queued")
+    print(f"{done.number}: {done.status} to {done.unit_id} {done.unit_name} (was {done.previous_unit or 'unassigned'}); "
+          f"{_n(done.sms_planned, 'SMS message')} to its contacts queued")
     return 0
-
-
-def _local(when: datetime) -> str:
-    return f"{when.astimezone(LOCAL):%Y-%m-%d %H:%M:%S}"
 
 
 # --- health ---------------------------------------------------------------------------------------
@@ -352,8 +330,8 @@ def _local(when: datetime) -> str:
 def print_rules_health(r: dict) -> None:
     """The running rules' line of `onequeue health` (its --json has them as they are, from cli.health)."""
     print(f"rules: {r['state']}, {r['file']}" + (f", {_n(r['rule_count'], 'rule')}" if r["rule_count"] else "")
-          + (f", loaded {_local(r['loaded_at'])}" if r["loaded_at"] else ""))
+          + (f", loaded {china_time(r['loaded_at'])}" if r["loaded_at"] else ""))
     if r["last_error"]:
-        print(f"  last refused {_local(r['last_error_at'])}:")
+        print(f"  last refused {china_time(r['last_error_at'])}:")
         for line in r["last_error"].splitlines():
             print(f"    {line}")

@@ -2,10 +2,10 @@
 (administrators): the deadlines of a ticket, and the texts and calendar they follow."""
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import date
 
+from cli.common import Commands, china_time, each_ticket, print_json
 from sla.follow import follow_ticket_events
 
 
@@ -15,35 +15,10 @@ def _deadlines(ctx):
     return Deadlines(ctx.config.sla, ctx.units)
 
 
-def _subcommands(sub, name: str):
-    """The subcommands of an existing command (e.g. `tickets`), so this module can add to them."""
-    from cli.main import _Sub
-
-    parser = sub.action.choices[name]
-    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return _Sub(action, sub.common)
-
-
 def _each(ctx, numbers, act) -> int:
     from sla import SlaError
-    from tickets import store
 
-    failed = 0
-    for number in numbers:
-        try:
-            with ctx.db.transaction() as s:
-                ticket = store.get_by_number(s, number, for_update=True)
-                print(f"{number}: {act(s, ticket)}")
-        except (SlaError, store.TicketNotFound) as exc:
-            failed += 1
-            print(f"{number}: {exc}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def _local(moment) -> str:
-    from sla.calendar_cn import LOCAL
-
-    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M") if moment else "-"
+    return each_ticket(ctx, numbers, act, errors=(SlaError,))
 
 
 def cmd_suspend(ctx, args) -> int:
@@ -59,7 +34,7 @@ def cmd_resume(ctx, args) -> int:
 
     d = _deadlines(ctx)
     return _each(ctx, args.numbers, lambda s, t: "resumed; due " + ", ".join(
-        f"{name} {_local(due)}" for name, due in resume(s, d, t, args.reason, args.actor).items()))
+        f"{name} {china_time(due)}" for name, due in resume(s, d, t, args.reason, args.actor).items()))
 
 
 def cmd_extend(ctx, args) -> int:
@@ -67,11 +42,10 @@ def cmd_extend(ctx, args) -> int:
 
     d = _deadlines(ctx)
     return _each(ctx, args.numbers, lambda s, t: f"{args.clock} now due "
-                 f"{_local(extend(s, d, t, args.reason, args.actor, args.clock))}")
+                 f"{china_time(extend(s, d, t, args.reason, args.actor, args.clock))}")
 
 
 def cmd_clocks(ctx, args) -> int:
-    from cli.main import _print_json
     from sla.clocks import clocks_of
     from tickets import store
 
@@ -89,7 +63,7 @@ def cmd_clocks(ctx, args) -> int:
         print(exc, file=sys.stderr)
         return 1
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return 0
     if not rows:
         print(f"{args.number} has no deadlines (not dispatched yet)")
@@ -99,7 +73,7 @@ def cmd_clocks(ctx, args) -> int:
                  "OVERDUE" if r["breached_at"] else "running")
         flags = (" UNCERTAIN: a year without calendar data" if r["uncertain"] else "") + \
                 (" (the source's deadline)" if r["from_source"] else "")
-        print(f"{r['clock']:<15} {state:<20} due {_local(r['due_at'])}{flags}")
+        print(f"{r['clock']:<15} {state:<20} due {china_time(r['due_at'])}{flags}")
     return 0
 
 
@@ -107,7 +81,6 @@ def cmd_templates(ctx, args) -> int:
     """Each SMS template rendered with sample tickets, with the segments it costs."""
     from datetime import datetime, timedelta, timezone
 
-    from cli.main import _print_json
     from notify.templates import segments
     from sla.notices import Item, message_text
     from tickets.models import Ticket
@@ -128,7 +101,7 @@ def cmd_templates(ctx, args) -> int:
             samples.append({"template": kind, "tickets": count, "characters": len(text), "segments": segments(text),
                             "text": text})
     if args.json:
-        _print_json(samples)
+        print_json(samples)
         return 0
     t = d.config.templates
     print(f"validity: reminders {t.reminder_validity_seconds or '-'} s, "
@@ -140,7 +113,6 @@ def cmd_templates(ctx, args) -> int:
 
 
 def cmd_calendar(ctx, args) -> int:
-    from cli.main import _print_json
     from sla.calendar_cn import PACKAGE_YEARS
 
     cal = ctx.config.sla.calendar.build()
@@ -159,7 +131,7 @@ def cmd_calendar(ctx, args) -> int:
             data["weekend_workdays"].append(day.isoformat())
         day = date.fromordinal(day.toordinal() + 1)
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     print(f"chinesecalendar covers {data['package_years'][0]}-{data['package_years'][1]}; config.yaml adds "
           f"{', '.join(map(str, data['configured_years'])) or 'no year'}; hours {data['working_hours']}")
@@ -180,10 +152,10 @@ def cmd_recompute(ctx, args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: Commands) -> None:
     # Status changes made from this command line make the ticket's clocks due for the worker's scan.
     follow_ticket_events()
-    tickets = _subcommands(sub, "tickets")
+    tickets = sub.group("tickets")
     for name, func, helptext in (("suspend", cmd_suspend, "stop the deadline clocks (testing, appraisal, negotiation)"),
                                  ("resume", cmd_resume, "restart them; deadlines move by the working time suspended"),
                                  ("extend", cmd_extend, "extend a deadline once, where its policy allows")):
@@ -201,8 +173,7 @@ def register(sub) -> None:
     clocks.add_argument("--json", action="store_true")
     clocks.set_defaults(func=cmd_clocks)
 
-    sla = sub.add_parser("sla", help="deadline templates, calendar and recomputation").add_subparsers(
-        dest="sla_cmd", required=True)
+    sla = sub.add_group("sla", help="deadline templates, calendar and recomputation")
     tpl = sla.add_parser("templates", help="the reminder and overdue SMS with their segment counts")
     tpl.add_argument("--json", action="store_true")
     tpl.set_defaults(func=cmd_templates)

@@ -3,8 +3,9 @@ their delivery status, and the replies received from staff. Phones are shown mas
 from __future__ import annotations
 
 import string
-import sys
 from typing import Any, Iterator
+
+from cli.common import Commands, china_time, fail, print_json
 
 # Values a template is rendered with to count its characters: typical, with the longest title a ticket gives.
 SAMPLE_VALUES = {
@@ -14,9 +15,8 @@ SAMPLE_VALUES = {
 }
 
 
-def register(sub) -> None:
-    sms = sub.add_parser("sms", help="SMS templates, messages sent and replies received").add_subparsers(
-        dest="sms_cmd", required=True)
+def register(sub: Commands) -> None:
+    sms = sub.add_group("sms", help="SMS templates, messages sent and replies received")
 
     templates = sms.add_parser("templates", help="each configured template with its characters and segments")
     templates.add_argument("--json", action="store_true")
@@ -50,7 +50,6 @@ class _Sample(dict):
 
 
 def cmd_sms_templates(ctx, args) -> int:
-    from cli.main import _print_json
     from notify.templates import segments, template_fields
 
     rows: list[dict[str, Any]] = []
@@ -59,7 +58,7 @@ def cmd_sms_templates(ctx, args) -> int:
         rows.append({"name": name, "template": template, "example": example, "chars": len(example),
                      "segments": segments(example) if example else 0, "fields": sorted(template_fields(template))})
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return 0
     width = max((len(r["name"]) for r in rows), default=8)
     for r in rows:
@@ -74,71 +73,63 @@ def cmd_sms_templates(ctx, args) -> int:
     return 0
 
 
-def cmd_sms_list(ctx, args) -> int:
-    from sqlalchemy import select
+def _ticket_id(s, number):
+    """The id of the ticket numbered `number` (TicketNotFound if none); None when no number is given."""
+    from tickets import store
 
-    from cli.main import _print_json
-    from notify.models import SmsMessage
+    return store.get_by_number(s, number).id if number else None
+
+
+def cmd_sms_list(ctx, args) -> int:
+    from notify.queries import list_sent
     from settings.masking import mask_phone, mask_text
     from tickets import store
-    from tickets.models import Ticket
 
     with ctx.db.transaction() as s:
-        stmt = (select(SmsMessage, Ticket.number).outerjoin(Ticket, Ticket.id == SmsMessage.ticket_id)
-                .order_by(SmsMessage.id.desc()).limit(args.limit))
-        if args.ticket:
-            try:
-                stmt = stmt.where(SmsMessage.ticket_id == store.get_by_number(s, args.ticket).id)
-            except store.TicketNotFound as exc:
-                print(exc, file=sys.stderr)
-                return 1
-        if args.status:
-            stmt = stmt.where(SmsMessage.status == args.status)
-        rows = [{"id": m.id, "ticket": number, "unit": m.unit_id, "purpose": m.purpose, "to": mask_phone(m.to_phone),
-                 "status": m.status, "attempts": m.attempts, "segments": m.segments, "error_code": m.error_code,
-                 "last_error": mask_text(m.last_error) if m.last_error else None, "created_at": m.created_at,
-                 "sent_at": m.sent_at, "delivered_at": m.delivered_at, "body": m.body} for m, number in s.execute(stmt)]
+        try:
+            sent = list_sent(s, ticket_id=_ticket_id(s, args.ticket), status=args.status, limit=args.limit)
+        except store.TicketNotFound as exc:
+            return fail(str(exc))
+        rows = [{"id": r.message.id, "ticket": r.ticket_number, "unit": r.message.unit_id,
+                 "purpose": r.message.purpose, "to": mask_phone(r.message.to_phone), "status": r.message.status,
+                 "attempts": r.message.attempts, "segments": r.message.segments, "error_code": r.message.error_code,
+                 "last_error": mask_text(r.message.last_error) if r.message.last_error else None,
+                 "created_at": r.message.created_at, "sent_at": r.message.sent_at,
+                 "delivered_at": r.message.delivered_at, "body": r.message.body} for r in sent]
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return 0
     if not rows:
         print("no messages match")
         return 0
     for r in rows:
         problem = f" {r['last_error'] or r['error_code'] or ''}".rstrip() if r["status"] != "delivered" else ""
-        print(f"{r['id']:>6} {r['ticket'] or '-':<14} {r['purpose']:<10} {r['to']:<16} {r['status']:<11} "
-              f"{r['attempts']}{problem}")
+        print(f"{r['id']:>6} {china_time(r['created_at'])} {r['ticket'] or '-':<14} {r['purpose']:<10} "
+              f"{r['to']:<16} {r['status']:<11} {r['attempts']}{problem}")
     return 0
 
 
 def cmd_sms_inbound(ctx, args) -> int:
-    from sqlalchemy import select
-
-    from cli.main import _print_json
-    from notify.models import SmsInbound
+    from notify.queries import list_received
     from settings.masking import mask_phone
     from tickets import store
-    from tickets.models import Ticket
 
     with ctx.db.transaction() as s:
-        stmt = (select(SmsInbound, Ticket.number).outerjoin(Ticket, Ticket.id == SmsInbound.ticket_id)
-                .order_by(SmsInbound.id.desc()).limit(args.limit))
-        if args.ticket:
-            try:
-                stmt = stmt.where(SmsInbound.ticket_id == store.get_by_number(s, args.ticket).id)
-            except store.TicketNotFound as exc:
-                print(exc, file=sys.stderr)
-                return 1
-        rows = [{"id": i.id, "received_at": i.received_at, "from": mask_phone(i.from_phone), "outcome": i.outcome,
-                 "ticket": number, "unit": i.unit_id, "body": i.body, "note": i.note} for i, number in s.execute(stmt)]
+        try:
+            received = list_received(s, ticket_id=_ticket_id(s, args.ticket), limit=args.limit)
+        except store.TicketNotFound as exc:
+            return fail(str(exc))
+        rows = [{"id": r.message.id, "received_at": r.message.received_at, "from": mask_phone(r.message.from_phone),
+                 "outcome": r.message.outcome, "ticket": r.ticket_number, "unit": r.message.unit_id,
+                 "body": r.message.body, "note": r.message.note} for r in received]
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return 0
     if not rows:
         print("no SMS received")
         return 0
     for r in rows:
-        print(f"{r['id']:>6} {r['received_at']:%Y-%m-%d %H:%M:%S} {r['from']:<16} {r['outcome']:<14} "
+        print(f"{r['id']:>6} {china_time(r['received_at'])} {r['from']:<16} {r['outcome']:<14} "
               f"{r['ticket'] or '-':<14} {r['body'][:40]}")
     return 0
 

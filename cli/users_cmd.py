@@ -81,8 +81,7 @@ def cmd_password(ctx, args) -> int:
 def register(sub) -> None:
     from accounts import ROLES
 
-    users = sub.add_parser("users", help="accounts of the back office").add_subparsers(dest="users_cmd",
-                                                                                        required=True)
+    users = sub.add_group("users", help="accounts of the back office")
     add = users.add_parser("add", help="add an account of a unit of units.yaml")
     add.add_argument("login")
     add.add_argument("--name", required=True, help="the person's name, shown on pages and in histories")

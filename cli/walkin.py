@@ -5,6 +5,8 @@ import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from cli.common import Commands
+
 
 def _channel(ctx, name: str | None) -> str:
     """The walk-in channel to store into: the one named, or the only one configured."""
@@ -42,9 +44,7 @@ def _kind(value: str) -> str:
 
 def cmd_register(ctx, args) -> int:
     from connectors.walk_in import Visit, visit_ticket
-    from tickets import store
-    from tickets.models import Ticket
-    from sqlalchemy import select
+    from tickets.intake import register as register_record
 
     try:
         channel = _channel(ctx, args.channel)
@@ -62,10 +62,8 @@ def cmd_register(ctx, args) -> int:
         print(f"walk-in not registered: {exc}", file=sys.stderr)
         return 2
     with ctx.db.transaction() as s:
-        store.ingest(s, channel, "walk_in", [record])
-        ticket = s.scalars(select(Ticket).where(Ticket.channel == channel,
-                                                Ticket.source_ref == record.source_ref)).one()
-        number, status = ticket.number, ticket.status
+        got = register_record(s, channel, "walk_in", record)
+        number, status = got.ticket.number, got.ticket.status
     print(f"{number}: {status} (walk-in at {unit.name})")
     return 0
 
@@ -106,9 +104,8 @@ def cmd_import(ctx, args) -> int:
     return 0
 
 
-def register(sub) -> None:
-    walkin = sub.add_parser("walkin", help="walk-in visits at a service station").add_subparsers(
-        dest="walkin_cmd", required=True)
+def register(sub: Commands) -> None:
+    walkin = sub.add_group("walkin", help="walk-in visits at a service station")
 
     reg = walkin.add_parser("register", help="store one visitor's complaint as a ticket")
     reg.add_argument("--station", required=True, help="the station that took the visit, e.g. st-daliang-01")

@@ -1,10 +1,29 @@
-"""Staff override a dispatch decision: a `dispatched` event that names who, from which unit to which, and why."""
+"""Staff override a dispatch decision: a `dispatched` event that names who, from which unit to which, and why,
+and the dispatch SMS to the new unit's contacts, planned in the same transaction."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
 
 from sqlalchemy.orm import Session
 
+from notify import plan_dispatch_sms
 from tickets import store
 from tickets.models import Ticket, TicketEvent
+
+
+class UnknownUnit(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    number: str
+    status: str
+    unit_id: str
+    unit_name: str
+    previous_unit: Optional[str]
+    sms_planned: int
 
 
 def reassign(session: Session, ticket: Ticket, unit_id: str, actor: str, reason: str) -> TicketEvent:
@@ -18,3 +37,17 @@ def reassign(session: Session, ticket: Ticket, unit_id: str, actor: str, reason:
                            "reassigned": True})
     ticket.assigned_unit = unit_id
     return ev
+
+
+def reassign_and_text(session: Session, number: str, units, unit_id: str, actor: str, reason: str,
+                      template: str) -> Reassigned:
+    """Staff send the ticket numbered `number` to `unit_id` of the directory `units`, and its contacts get the
+    dispatch SMS (`template`). Refused with UnknownUnit, TicketNotFound, TransitionError or ValueError."""
+    unit = units.get(unit_id)
+    if unit is None:
+        raise UnknownUnit(f"no unit {unit_id!r} in the units directory")
+    ticket = store.get_by_number(session, number, for_update=True)
+    previous = ticket.assigned_unit
+    reassign(session, ticket, unit.id, actor, reason)
+    texts = plan_dispatch_sms(session, ticket, unit, template)
+    return Reassigned(ticket.number, ticket.status, unit.id, unit.name, previous, texts)

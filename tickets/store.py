@@ -290,22 +290,5 @@ def get_by_number(session: Session, number: str, for_update: bool = False) -> Ti
     return ticket
 
 
-def list_tickets(
-    session: Session,
-    status: Optional[str] = None,
-    unit: Optional[str] = None,
-    channel: Optional[str] = None,
-    limit: int = 100,
-) -> list[Ticket]:
-    stmt = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
-    if status:
-        stmt = stmt.where(Ticket.status == status)
-    if unit:
-        stmt = stmt.where(Ticket.assigned_unit == unit)
-    if channel:
-        stmt = stmt.where(Ticket.channel == channel)
-    return list(session.scalars(stmt))
-
-
 def counts_by_status(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all())

@@ -9,7 +9,6 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy import and_, or_, select
 
 from connectors import build_enabled
 from connectors.open311 import (
@@ -21,6 +20,7 @@ from connectors.open311 import (
     service_json,
 )
 from tickets.models import Ticket
+from tickets.queries import find_in_channel, search_channel
 from web.receive import receive
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -118,34 +118,25 @@ def router(ctx) -> APIRouter:
                jurisdiction_id: Optional[str] = None) -> Response:
         try:
             name, conn = pick(fmt, jurisdiction_id)
-            stmt = select(Ticket).where(Ticket.channel == name).order_by(Ticket.id.desc())
+            numbers, start, end = None, None, None
             if service_request_id:
-                stmt = stmt.where(Ticket.number.in_([i.strip() for i in service_request_id.split(",") if i.strip()]))
+                numbers = [i.strip() for i in service_request_id.split(",") if i.strip()]
             else:  # the spec's defaults: the last 90 days, at most 90 days at once
                 end = parse_w3c(end_date, "end_date") if end_date else datetime.now(timezone.utc)
                 start = parse_w3c(start_date, "start_date") if start_date else end - timedelta(days=90)
                 if end - start > timedelta(days=90):
                     raise Open311Error(400, "start_date and end_date may not span more than 90 days")
-                stmt = stmt.where(Ticket.received_at >= start, Ticket.received_at <= end)
             wanted = {s.strip() for s in (status or "").split(",") if s.strip()}
             if wanted - {"open", "closed"}:
                 raise Open311Error(400, "status is open, closed or both")
-            if len(wanted) == 1:
-                closed = or_(Ticket.status.in_(CLOSED), and_(Ticket.status == "duplicate",
-                                                             Ticket.result_text.is_not(None)))
-                stmt = stmt.where(closed if wanted == {"closed"} else ~closed)
             codes = {c.strip() for c in (service_code or "").split(",") if c.strip()}
-            if not codes:
-                stmt = stmt.limit(conn.config.max_results)
         except Open311Error as exc:
             return error(fmt, exc.status, exc.description)
         with ctx.db.transaction() as s:
-            found = []
-            for ticket in s.scalars(stmt):  # the service code is in the request as received
-                if not codes or (ticket.payload or {}).get("service_code") in codes:
-                    found.append(as_request(ticket))
-                    if len(found) >= conn.config.max_results:
-                        break
+            tickets = search_channel(s, name, numbers=numbers, received_from=start, received_to=end,
+                                     finished=wanted == {"closed"} if len(wanted) == 1 else None,
+                                     finished_statuses=CLOSED, service_codes=codes, limit=conn.config.max_results)
+            found = [as_request(ticket) for ticket in tickets]
         return render(fmt, found, "service_requests", "request")
 
     @r.get("/open311/v2/requests/{request_id}.{fmt}")
@@ -155,7 +146,7 @@ def router(ctx) -> APIRouter:
         except Open311Error as exc:
             return error(fmt, exc.status, exc.description)
         with ctx.db.transaction() as s:
-            ticket = s.scalars(select(Ticket).where(Ticket.channel == name, Ticket.number == request_id)).first()
+            ticket = find_in_channel(s, name, request_id)
             if ticket is None:
                 return error(fmt, 404, f"no service request {request_id!r}")
             return render(fmt, [as_request(ticket)], "service_requests", "request")
