@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from simulators.record_store import EffectsLog, Generator
+
 log = logging.getLogger("simulators")
 
 
@@ -180,6 +182,7 @@ class StandInServer:
         self._failures: deque[tuple[int, dict[str, Any]]] = deque()
         self._failures_lock = threading.Lock()
         self._started = False
+        self._generator = Generator(type(self).__name__)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -197,6 +200,7 @@ class StandInServer:
         if not self._started:
             return
         self._started = False
+        self._generator.stop()
         self._close()
         self.on_stop()
 
@@ -261,6 +265,16 @@ class StandInServer:
     def _untrack(self, connection: socket.socket) -> None:
         with self._connections_lock:
             self._connections.discard(connection)
+
+    # -- records ----------------------------------------------------------------------------
+
+    def generate_every(self, seconds: float, batch: int = 1) -> None:
+        """Add `batch` new records every `seconds` in the background until stop()."""
+        self._generator.start(seconds, batch, self.generate)
+
+    def generate(self, batch: int) -> None:
+        """Hook: add `batch` new realistic records (stand-ins of sources that hold records)."""
+        raise NotImplementedError(f"{type(self).__name__} makes no records")
 
     # -- faults -----------------------------------------------------------------------------
 

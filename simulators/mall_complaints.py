@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 from simulators.http_base import Reply, Request, StandInServer, json_reply
 from simulators.order_factory import MOBILE_PREFIXES, SURNAMES
+from simulators.record_store import EffectsLog
 
 CST = timezone(timedelta(hours=8))
 TIME = "%Y-%m-%d %H:%M:%S"      # lastModified
@@ -66,16 +67,14 @@ class MallComplaints(StandInServer):
         self.token_ttl = token_ttl
         self.rng = random.Random(seed)
         self.complaints: dict[str, dict] = {}
-        self.feedback: list[dict] = []                 # each feedback applied, in order
         self.requests: list[dict] = []                 # each list request's query, for tests
         self.on_list: Optional[Callable[[Request], None]] = None
         self._tokens: dict[str, float] = {}
         self._keys: dict[str, dict] = {}
         self._lock = threading.RLock()
+        self._feedback_log = EffectsLog(self._lock)  # each feedback applied, in order
         self._seq = 0
         self._clock = datetime.now(CST).replace(microsecond=0) - timedelta(hours=2)
-        self._generator: Optional[threading.Thread] = None
-        self._stop = threading.Event()
 
     # --- the mall's data ----------------------------------------------------------------------
 
@@ -138,19 +137,16 @@ class MallComplaints(StandInServer):
     def cancel(self, number: str) -> dict:
         return self.update(number, state="CANCELLED")
 
+    @property
+    def feedback(self) -> list[dict]:
+        """Each feedback applied, in order: {complaintNo, state, replyContent, handlerOrg}."""
+        return self._feedback_log.copies()
+
     def effect_count(self, number: str, state: str) -> int:
-        return sum(1 for f in self.feedback if f["complaintNo"] == number and f["state"] == state)
+        return self._feedback_log.count(complaintNo=number, state=state)
 
-    def generate_every(self, seconds: float, batch: int = 1) -> None:
-        """Add `batch` new complaints every `seconds` until stop()."""
-        def run():
-            while not self._stop.wait(seconds):
-                self.add_complaints(batch)
-        self._generator = threading.Thread(target=run, name="mall-generator", daemon=True)
-        self._generator.start()
-
-    def on_stop(self) -> None:
-        self._stop.set()
+    def generate(self, batch: int) -> None:
+        self.add_complaints(batch)
 
     def expire_tokens(self) -> None:
         with self._lock:
@@ -263,7 +259,7 @@ class MallComplaints(StandInServer):
                                         "errorMsg": f"{record['state']} → {state}"})
             record["state"] = state
             record["lastModified"] = self._tick().strftime(TIME)
-            self.feedback.append({"complaintNo": number, "state": state, "replyContent": body.get("replyContent"),
+            self._feedback_log.add({"complaintNo": number, "state": state, "replyContent": body.get("replyContent"),
                                   "handlerOrg": body.get("handlerOrg")})
             answer = {"success": True, "errorCode": None, "data": {"complaintNo": number, "state": state}}
             if key:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from urllib.parse import unquote
 
 from simulators.http_base import RateLimiter, Reply, Request, StandInServer, json_reply, retry_after_header
+from simulators.record_store import EffectsLog
 from simulators.order_factory import OrderFactory, Place, add_working_days, iso, load_places
 from simulators.workorders_12345 import SHANGHAI
 
@@ -115,9 +116,8 @@ class Platform12315(StandInServer):
         self._cursors: dict[str, _Cursor] = {}
         self._tokens: dict[str, datetime] = {}
         self._answers: dict[str, tuple[str, dict]] = {}  # idempotencyKey -> (caseId, first answer)
-        self._effects: list[dict] = []
+        self._effects = EffectsLog(self._lock)
         self._seq = 120
-        self._generator: tuple[threading.Thread, threading.Event] | None = None
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -217,35 +217,13 @@ class Platform12315(StandInServer):
     @property
     def effects(self) -> list[dict]:
         """Applied case events in order: {caseId, type, idempotencyKey, body, at}. Repeats are not here."""
-        with self._lock:
-            return copy.deepcopy(self._effects)
+        return self._effects.copies()
 
     def effect_count(self, case_id: str, event_type: str) -> int:
-        with self._lock:
-            return sum(1 for e in self._effects if e["caseId"] == case_id and e["type"] == event_type)
+        return self._effects.count(caseId=case_id, type=event_type)
 
-    def generate_every(self, seconds: float, batch: int = 1) -> None:
-        """Add `batch` new cases every `seconds` in the background until stop()."""
-        self._stop_generator()
-        stopped = threading.Event()
-
-        def run():
-            while not stopped.wait(seconds):
-                self.add_cases(batch)
-
-        thread = threading.Thread(target=run, name="12315-generator", daemon=True)
-        self._generator = (thread, stopped)
-        thread.start()
-
-    def on_stop(self) -> None:
-        self._stop_generator()
-
-    def _stop_generator(self) -> None:
-        if self._generator:
-            thread, stopped = self._generator
-            stopped.set()
-            thread.join(timeout=2)
-            self._generator = None
+    def generate(self, batch: int) -> None:
+        self.add_cases(batch)
 
     def _get(self, case_id: str) -> _Case:
         case = self._cases.get(case_id) if case_id else None
@@ -450,8 +428,8 @@ class Platform12315(StandInServer):
             if body["type"] in ("CLOSED", "REJECTED", "TRANSFERRED"):
                 record["result"] = {"type": body["type"], "note": body.get("note", ""), "at": body["occurredAt"]}
             self._touch(case)
-            event_id = f"EV{len(self._effects) + 1:08d}"
-            self._effects.append({"caseId": case_id, "type": body["type"], "idempotencyKey": key,
+            event_id = f"EV{len(self._effects.entries) + 1:08d}"
+            self._effects.add({"caseId": case_id, "type": body["type"], "idempotencyKey": key,
                                   "body": copy.deepcopy(body), "at": at})
             answer = {"eventId": event_id, "caseId": case_id, "type": body["type"], "status": target,
                       "recordedAt": at}

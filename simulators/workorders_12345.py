@@ -26,6 +26,7 @@ from simulators.http_base import (
     log,
     retry_after_header,
 )
+from simulators.record_store import EffectsLog
 from simulators.order_factory import OrderFactory, add_working_days, iso, load_places
 
 
@@ -122,7 +123,7 @@ class WorkOrder12345(StandInServer):
         self._orders: dict[str, _Stored] = {}
         self._sorted: list[_Stored] | None = None  # listing order, rebuilt after a change
         self._sorted_times: list[datetime] = []  # their update times, to find updated_since by bisection
-        self._effects: list[dict] = []
+        self._effects = EffectsLog(self._lock)
         self._answers: dict[str, tuple[int, dict]] = {}
         self._tokens: dict[str, datetime] = {}
         self._seq = 4700
@@ -130,7 +131,6 @@ class WorkOrder12345(StandInServer):
         self._maintenance_answers = 0
         self._unsorted_pages = 0
         self.token_requests = 0  # token calls answered, refused ones included
-        self._generator: tuple[threading.Thread, threading.Event] | None = None
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -218,32 +218,13 @@ class WorkOrder12345(StandInServer):
     @property
     def effects(self) -> list[dict]:
         """Applied write effects in order: {gdbh, call, request_id, body, at}. Repeats are not here."""
-        with self._lock:
-            return copy.deepcopy(self._effects)
+        return self._effects.copies()
 
     def effect_count(self, gdbh: str, call: str) -> int:
-        with self._lock:
-            return sum(1 for e in self._effects if e["gdbh"] == gdbh and e["call"] == call)
+        return self._effects.count(gdbh=gdbh, call=call)
 
-    def generate_every(self, seconds: float, batch: int = 1) -> None:
-        """Add `batch` new orders every `seconds` in the background until stop()."""
-        self._stop_generator()
-        stopped = threading.Event()
-
-        def run():
-            while not stopped.wait(seconds):
-                self.add_orders(batch)
-
-        thread = threading.Thread(target=run, name="12345-generator", daemon=True)
-        self._generator = (thread, stopped)
-        thread.start()
-
-    def _stop_generator(self) -> None:
-        if self._generator:
-            thread, stopped = self._generator
-            stopped.set()
-            thread.join(timeout=2)
-            self._generator = None
+    def generate(self, batch: int) -> None:
+        self.add_orders(batch)
 
     def _get(self, gdbh: str) -> _Stored:
         stored = self._orders.get(gdbh) if gdbh else None
@@ -438,7 +419,7 @@ class WorkOrder12345(StandInServer):
                 pass  # a deadline that is not a date stays as it is
         record["ZT"] = new_status
         self._touch(stored)
-        self._effects.append(
+        self._effects.add(
             {"gdbh": stored.key, "call": call, "request_id": request_id, "body": copy.deepcopy(body), "at": now}
         )
         return 200, {"code": 0, "msg": "成功"}
@@ -450,7 +431,6 @@ class WorkOrder12345(StandInServer):
             self._load()
 
     def on_stop(self) -> None:
-        self._stop_generator()
         if self.state_file:
             self.save()
 
@@ -464,7 +444,7 @@ class WorkOrder12345(StandInServer):
                 "seq": self._seq,
                 "last_stamp": iso(self._last_stamp) if self._last_stamp else None,
                 "orders": [{"key": s.key, "updated": iso(s.updated), "record": s.record} for s in self._listing()],
-                "effects": self._effects,
+                "effects": self._effects.entries,
                 "answers": {rid: [status, payload] for rid, (status, payload) in self._answers.items()},
             }
             text = json.dumps(state, ensure_ascii=False, indent=1)
@@ -481,7 +461,7 @@ class WorkOrder12345(StandInServer):
                 o["key"]: _Stored(o["key"], o["record"], _parse_time(o["updated"])) for o in state["orders"]
             }
             self._sorted = None
-            self._effects = state["effects"]
+            self._effects.entries = state["effects"]
             self._answers = {rid: (status, payload) for rid, (status, payload) in state["answers"].items()}
         log.info("12345 stand-in loaded %d orders from %s", len(self._orders), self.state_file)
 
