@@ -72,6 +72,7 @@ class MallComplaints(StandInServer):
         self._tokens: dict[str, float] = {}
         self._keys: dict[str, dict] = {}
         self._lock = threading.RLock()
+        self._unsorted_pages = 0
         self._feedback_log = EffectsLog(self._lock)  # each feedback applied, in order
         self._seq = 0
         self._clock = datetime.now(CST).replace(microsecond=0) - timedelta(hours=2)
@@ -144,6 +145,12 @@ class MallComplaints(StandInServer):
 
     def effect_count(self, number: str, state: str) -> int:
         return self._feedback_log.count(complaintNo=number, state=state)
+
+    def unsort_next_page(self, n: int = 1) -> None:
+        """The next `n` list answers come out of order: the complaint in the middle of the page is changed as it
+        is read and shows its new lastModified, later than every complaint after it."""
+        with self._lock:
+            self._unsorted_pages += n
 
     def generate(self, batch: int) -> None:
         self.add_complaints(batch)
@@ -230,6 +237,9 @@ class MallComplaints(StandInServer):
                     return json_reply(400, {"success": False, "errorCode": "BAD_PAGE_TOKEN"})
             else:
                 offset = (int(request.arg("pageNo", "1")) - 1) * size
+            if self._unsorted_pages and len(rows[offset:offset + size]) >= 3:
+                self._unsorted_pages -= 1
+                rows[offset + len(rows[offset:offset + size]) // 2]["lastModified"] = self._tick().strftime(TIME)
             page = [json.loads(json.dumps(r)) for r in rows[offset:offset + size]]
             more = offset + size < len(rows)
         next_token = base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else None

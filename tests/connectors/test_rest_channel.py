@@ -116,6 +116,17 @@ def test_every_auth_and_paging_style_reads_every_record_once(mall, auth, paging)
         assert len(again) < 10
 
 
+def test_a_page_out_of_order_skips_nothing_in_timestamp_paging(mall):
+    # Given 65 complaints, and a mall that answers one page out of order: the complaint in its middle shows a
+    # lastModified later than every complaint after it
+    mall.add_complaints(65)
+    mall.unsort_next_page()
+    # When the channel pages by time
+    records, _, _ = pull_all(mall_connector(mall, "oauth", "timestamp"))
+    # Then every complaint is read
+    assert {r.source_ref for r in records} == set(mall.complaints)
+
+
 def test_wrong_credentials_say_so(mall):
     mall.add_complaints(1)
     mall.client_secret = "rotated"
