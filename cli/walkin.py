@@ -9,19 +9,9 @@ from cli.common import Commands
 
 
 def _channel(ctx, name: str | None) -> str:
-    """The walk-in channel to store into: the one named, or the only one configured."""
-    walk_ins = [ch for ch in ctx.config.channels if ch.kind == "walk_in" and ch.enabled]
-    if name:
-        if not any(ch.name == name for ch in walk_ins):
-            raise LookupError(f"no enabled walk_in channel named {name!r} in the configuration")
-        return name
-    if not walk_ins:
-        raise LookupError("no channel of kind walk_in in the configuration: add one to config.yaml "
-                          "(see the README, 'Channel kinds')")
-    if len(walk_ins) > 1:
-        raise LookupError("several walk_in channels are configured: say which with --channel "
-                          + ", ".join(ch.name for ch in walk_ins))
-    return walk_ins[0].name
+    from connectors.walk_in import walk_in_channel
+
+    return walk_in_channel(ctx.config.channels, name)
 
 
 def _station(ctx, station_id: str):
@@ -69,16 +59,14 @@ def cmd_register(ctx, args) -> int:
 
 
 def cmd_import(ctx, args) -> int:
-    from connectors import connector_class
-    from connectors.walk_in import read_register
+    from connectors.walk_in import read_register, register_max_rows
     from tickets import store
 
     path = Path(args.file)
     try:
         channel = _channel(ctx, args.channel)
         unit = _station(ctx, args.station)
-        settings = next(ch.settings for ch in ctx.config.channels if ch.name == channel)
-        max_rows = connector_class("walk_in").Config.model_validate(settings).max_rows
+        max_rows = register_max_rows(ctx.config.channels, channel)
         if not path.is_file():
             raise LookupError(f"no file {path}")
         records, errors = read_register(path, unit.id, max_rows=max_rows)

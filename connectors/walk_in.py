@@ -232,6 +232,28 @@ def _row_ticket(station: str, cells: dict[str, Any], file_name: str, row: int) -
     return visit_ticket(visit, row_ref(station, cells, day, phone, text), payload)
 
 
+def walk_in_channel(channels, name: Optional[str] = None) -> str:
+    """The walk-in channel visits are stored into: the one named, or the only enabled one configured."""
+    walk_ins = [ch for ch in channels if ch.kind == "walk_in" and ch.enabled]
+    if name:
+        if not any(ch.name == name for ch in walk_ins):
+            raise LookupError(f"no enabled walk_in channel named {name!r} in the configuration")
+        return name
+    if not walk_ins:
+        raise LookupError("no channel of kind walk_in in the configuration: add one to config.yaml "
+                          "(see the README, 'Channel kinds')")
+    if len(walk_ins) > 1:
+        raise LookupError("several walk_in channels are configured: say which with --channel "
+                          + ", ".join(ch.name for ch in walk_ins))
+    return walk_ins[0].name
+
+
+def register_max_rows(channels, name: str) -> int:
+    """How many rows a register of this walk-in channel may have (its `max_rows` setting)."""
+    settings = next(ch.settings for ch in channels if ch.name == name)
+    return Settings.model_validate(settings).max_rows
+
+
 class WalkInConnector(Connector):
     """Nothing to pull (staff register visits) and no system to write to: the station tells the visitor."""
 

@@ -33,31 +33,42 @@ class CheckReport:
 def check_files(rules_path: str | Path, units_path: str | Path,
                 channels: Optional[Iterable[str]] = None) -> CheckReport:
     """Validate `rules_path` against `units_path`; `channels` (configured channel names) adds their warnings."""
-    report = CheckReport(str(rules_path), str(units_path))
-    units: Optional[UnitDirectory] = None
-    try:
-        units = UnitDirectory.from_file(units_path)
-    except ConfigError as exc:
-        report.errors += exc.problems
     try:
         text = Path(rules_path).read_text(encoding="utf-8")
     except OSError as exc:
+        report = CheckReport(str(rules_path), str(units_path))
+        report.errors += _units(units_path)[1]
         report.errors.append(ConfigProblem(str(rules_path), None, "", f"cannot read file: {exc.strerror}"))
         return report
+    return check_text(text, units_path, channels, file=str(rules_path))
+
+
+def check_text(text: str, units_path: str | Path, channels: Optional[Iterable[str]] = None,
+               file: str = "rules.yaml") -> CheckReport:
+    """Validate rules given as text (pasted on a page), named `file` in the errors, against `units_path`."""
+    report = CheckReport(file, str(units_path))
+    units, problems = _units(units_path)
+    report.errors += problems
     try:
         if units is None:   # the rules can still be checked on their own
-            rules = parse_yaml_model(text, RulesFile, file=str(rules_path),
-                                     context={"taxonomy": load_default_taxonomy()})
+            rules = parse_yaml_model(text, RulesFile, file=file, context={"taxonomy": load_default_taxonomy()})
         else:
-            report.dispatcher = Dispatcher.from_yaml(units, text, file=str(rules_path))
+            report.dispatcher = Dispatcher.from_yaml(units, text, file=file)
             rules = report.dispatcher.rules_file
     except ConfigError as exc:
         report.errors += exc.problems
         return report
     report.rule_count = len(rules.rules)
     if units is not None:
-        report.warnings = _warnings(rules, units, text, str(rules_path), channels)
+        report.warnings = _warnings(rules, units, text, file, channels)
     return report
+
+
+def _units(units_path: str | Path) -> tuple[Optional[UnitDirectory], list[ConfigProblem]]:
+    try:
+        return UnitDirectory.from_file(units_path), []
+    except ConfigError as exc:
+        return None, list(exc.problems)
 
 
 def _warnings(rules: RulesFile, units: UnitDirectory, text: str, file: str,

@@ -43,6 +43,17 @@ def _phone_forms(key: str) -> list[str]:
     return [key, "86" + key, "+86" + key, "0086" + key, "+86 " + key]
 
 
+def phone_forms(phone: Optional[str]) -> list[str]:
+    """The ways the same subscriber's number is stored by the channels; empty if too short to identify anyone."""
+    key = phone_key(phone)
+    return _phone_forms(key) if key else []
+
+
+def business_stem(name: Optional[str]) -> str:
+    """A business name without the district's prefix and the company suffix: what two channels agree on."""
+    return _BUSINESS_NOISE.sub("", name or "")
+
+
 def similarity(a: str, b: str) -> float:
     """Dice coefficient of the character pairs of two stories, their boilerplate left out (0..1)."""
     pa, pb = _pairs(a), _pairs(b)

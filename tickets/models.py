@@ -107,6 +107,10 @@ class QuarantinedRecord(Base):
     raw: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     resolved_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    # how it left quarantine: "discarded" (with the operator's reason) or "taken_in" (the ticket it became)
+    resolution: Mapped[Optional[str]] = mapped_column(String(16))
+    resolution_note: Mapped[Optional[str]] = mapped_column(Text)
+    resolved_by: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class ChannelCursor(Base):

@@ -9,7 +9,10 @@ from typing import Optional
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from tickets.duplicates import business_stem, phone_forms
 from tickets.models import QuarantinedRecord, Ticket
+from tickets.states import OPEN_STATUSES
+from tickets.worklist import escape_like
 
 
 def list_tickets(session: Session, *, status: Optional[str] = None, unit: Optional[str] = None,
@@ -62,6 +65,24 @@ def search_channel(session: Session, channel: str, *, numbers: Optional[Collecti
             if len(found) >= limit:
                 break
     return found
+
+
+def open_tickets_like(session: Session, *, phone: Optional[str] = None, business: Optional[str] = None,
+                      limit: int = 10) -> list[Ticket]:
+    """Open tickets from the same phone (in any of its stored forms) or about the same business, newest first:
+    what staff are warned of before they register a visit again."""
+    found = []
+    forms = phone_forms(phone)
+    if forms:
+        found.append(Ticket.complainant_phone.in_(forms))
+    stem = business_stem(business)
+    if len(stem) >= 2:
+        found.append(Ticket.business_name.like(f"%{escape_like(stem)}%", escape="\\"))
+    if not found:
+        return []
+    stmt = (select(Ticket).where(Ticket.status.in_(sorted(OPEN_STATUSES)), or_(*found))
+            .order_by(Ticket.id.desc()).limit(limit))
+    return list(session.scalars(stmt))
 
 
 def list_quarantined(session: Session, *, channel: Optional[str] = None, limit: int = 100) -> list[QuarantinedRecord]:

@@ -126,3 +126,20 @@ def test_a_file_that_is_not_a_register_is_refused_with_what_is_missing(config, t
     assert onequeue(["walkin", "import", str(tmp_path / "notes.xlsx"), "--config", config, "--station",
                      STATION]) == 2
     assert "not a readable .xlsx workbook" in capsys.readouterr().err
+
+
+def test_the_walk_in_channel_is_the_one_named_or_the_only_one_enabled():
+    from types import SimpleNamespace as Ch
+
+    from connectors.walk_in import walk_in_channel
+
+    one = [Ch(name="hotline", kind="12345", enabled=True), Ch(name="walkin", kind="walk_in", enabled=True),
+           Ch(name="old", kind="walk_in", enabled=False)]
+    assert walk_in_channel(one) == "walkin"
+    assert walk_in_channel(one, "walkin") == "walkin"
+    with pytest.raises(LookupError, match="no enabled walk_in channel named 'old'"):
+        walk_in_channel(one, "old")
+    with pytest.raises(LookupError, match="no channel of kind walk_in"):
+        walk_in_channel(one[:1])
+    with pytest.raises(LookupError, match="several walk_in channels"):
+        walk_in_channel(one + [Ch(name="walkin2", kind="walk_in", enabled=True)])

@@ -209,3 +209,14 @@ def test_a_rule_warned_about_never_matches_any_ticket(tmp_path):
             matched = {s.rule_id for s in dispatcher.decide(ticket, explain=True).trace if s.matched}
             assert not matched & unreachable, (text, ticket)
     assert warned_total > 20   # the generator does produce rules to warn about
+
+
+def test_rules_pasted_as_text_are_checked_with_their_lines_under_the_name_given():
+    from dispatch.rules_check import check_text
+
+    text = "rules:\n  - id: price\n    when:\n      kewords: {any: [乱收费]}\n    assign: sd-amr-price\n"
+    report = check_text(text, ROOT / "units.yaml", file="粘贴的规则")
+    assert not report.ok and report.dispatcher is None
+    assert [(p.file, p.line, p.field) for p in report.errors] == [("粘贴的规则", 4, "rules[0].when.kewords")]
+    good = check_text((ROOT / "rules.yaml").read_text(encoding="utf-8"), ROOT / "units.yaml", file="粘贴的规则")
+    assert good.ok and good.rule_count == 7 and good.dispatcher is not None
