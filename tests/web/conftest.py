@@ -21,6 +21,7 @@ class Site:
 
     url: str
     worker: object
+    config_path: str
 
     @property
     def db(self):
@@ -43,13 +44,14 @@ def start_site(tmp_path, db_url, hotline, sms_provider):
     started = []
 
     def start(public_url: str | None = None) -> Site:
-        config = load_config(write_config(tmp_path / f"config{len(started)}.yaml", db_url, hotline, sms_provider))
+        config_path = write_config(tmp_path / f"config{len(started)}.yaml", db_url, hotline, sms_provider)
+        config = load_config(config_path)
         config.web.public_url = public_url
         worker = Worker(config)
         worker.prepare()
         worker.start_web()
         started.append(worker)
-        return Site(f"http://127.0.0.1:{bound_port(worker.web_server)}", worker)
+        return Site(f"http://127.0.0.1:{bound_port(worker.web_server)}", worker, config_path)
 
     yield start
     for worker in started:
