@@ -39,6 +39,17 @@ class LeaseLost(Exception):
 _END = object()
 
 
+def asked_until(batches: Iterator[Batch], stopping: Callable[[], bool]) -> Iterator[Batch]:
+    """The batches of `batches`, asking the source for no next one once `stopping()` says so. A batch asked
+    for before is still handed on: the source has answered it, or is answering, and it goes in with its cursor."""
+    while not stopping():
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        yield batch
+
+
 def read_ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
     """The batches of `batches`, each next one fetched on a thread while the caller stores the one before, so
     the source's answer time and our storing overlap. An error of the source comes out where the batch would
@@ -108,7 +119,7 @@ def poll_channel(
     if lease is None:
         report.skipped = True
         return report
-    pulled = connector.pull(cursor)
+    pulled = asked_until(connector.pull(cursor), stopping)
     try:
         for batch in (read_ahead(pulled) if connector.read_ahead else pulled):
             with db.transaction() as s:
@@ -127,10 +138,11 @@ def poll_channel(
                 bound.warning("record_quarantined", source_ref=bad.source_ref, reason=bad.reason)
             if report.batches >= max_batches:
                 break
-            if stopping():   # before the next page is waited for, which may take its retries and timeouts
-                report.stopped = True
-                bound.info("poll_stopped", batches=report.batches)
-                break
+            # Stopping, the poll asks for no next page (which may take its retries and timeouts); a page asked
+            # for already (read ahead) is still stored, so the poll ends the same however the threads ran.
+            report.stopped = stopping()
+        if report.stopped:
+            bound.info("poll_stopped", batches=report.batches)
     except Exception as exc:  # the source, the network or the database: record it and come back next time
         report.error = f"{type(exc).__name__}: {exc}"
         bound.warning("poll_failed", error=report.error, batches=report.batches)

@@ -35,9 +35,13 @@ def test_a_poll_stops_between_batches_and_the_next_goes_on_without_loss_or_repea
         if len(pages) == 2:   # the worker is told to stop while the second page is on its way
             stopping.set()
 
+    def storing(session, result):
+        # the second page is read ahead while the first is stored: the stop comes in the middle of storing
+        assert stopping.wait(10)
+
     hotline.on_list = listed
     # when a poll is running as the worker is told to stop
-    first = poll_channel(db, connector(hotline), "worker-a", stopping=stopping.is_set)
+    first = poll_channel(db, connector(hotline), "worker-a", stopping=stopping.is_set, hooks=[storing])
     # then it stores the page in hand and asks for no other
     assert first.stopped and first.error is None
     assert first.batches == 2 and len(pages) == 2
