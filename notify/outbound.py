@@ -1,7 +1,6 @@
 """Plan SMS rows in the transaction that decides them, and send them once through Twilio's Messages API."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable, Iterable, Optional, Sequence
@@ -18,8 +17,9 @@ from notify.models import SmsMessage
 from notify.templates import render, segments
 from settings.masking import mask_phone
 from tickets.backoff import backoff_seconds
-from tickets.claims import release_claims, renew_claim
-from tickets.db import Database, is_postgres, utcnow
+from tickets.claims import Claims, work_batch, work_through
+from tickets.clock import SYSTEM_CLOCK, Clock
+from tickets.db import Database, utcnow
 from tickets.upsert import insert_or_ignore
 
 log = structlog.get_logger("notify")
@@ -120,8 +120,10 @@ class SmsSender:
     crash between the call and the record leaves a row that is checked at the provider, never blindly resent."""
 
     def __init__(self, db: Database, client, policy: SmsPolicy, owner: str,
-                 on_gave_up: Optional[Callable[[Session, SmsMessage, Optional[int], str], None]] = None):
+                 on_gave_up: Optional[Callable[[Session, SmsMessage, Optional[int], str], None]] = None,
+                 clock: Clock = SYSTEM_CLOCK):
         self.db = db
+        self.clock = clock
         self.client = client
         self.policy = policy
         self.pacer = Pacer(policy.rate_limit_rps)
@@ -129,39 +131,35 @@ class SmsSender:
         # Called in the transaction that marks a message failed (session, message, error code, error).
         self.on_gave_up = on_gave_up
 
+    @property
+    def claims(self) -> Claims:
+        """This worker's claims on messages: a claimed message is `sending`."""
+        return Claims(self.db, SmsMessage, self.owner, "sending", self.policy.claim_seconds, self.clock)
+
     def send_due(self, limit: int = 100, stopping: Callable[[], bool] = lambda: False) -> SendReport:
         """Send what is due, batch after batch, until nothing is due, the run's time is spent
         (`policy.pass_seconds`) or `stopping()` says the worker is stopping; what is claimed and not tried is
         handed back, for another worker (or the next run) to send at once."""
         report = SendReport()
         budget = self.policy.pass_seconds if self.policy.pass_seconds is not None else self.policy.claim_seconds / 2
-        ends = time.monotonic() + budget
+        ends = self.clock.monotonic() + budget
         self._recover_stale(report, stopping, ends)
-        while not stopping() and time.monotonic() < ends:
-            batch = self._claim(limit)
-            if not batch:
-                return report
-            for n, msg in enumerate(batch):
-                # A batch once claimed is begun (so a run always gets somewhere), then ends with the run's time.
-                if stopping() or (n and time.monotonic() >= ends):
-                    self._hand_back(batch[n:], report, "stopping" if stopping() else "run_time_spent")
-                    return report
-                self._send_one(msg, report)
+        # Each send waits its turn under the rate limit, then renews its claim; one that lapsed and was taken up
+        # by another worker is left to it. What is not tried goes back to `pending`.
+        end = work_through(self.claims, lambda: self._claim(limit), lambda msg: self._send_one(msg, report),
+                           ends=ends, stopping=stopping, pace=self.pacer.wait, hand_back={"status": "pending"},
+                           on_lost=lambda msg: log.info("sms_claim_lost", ticket_id=msg.ticket_id, sms_id=msg.id))
+        report.handed_back += end.handed_back
+        if end.handed_back:
+            log.info("sms_run_ended", reason=end.reason, handed_back=end.handed_back, sent=report.sent)
         return report
 
     def _claim(self, limit: int) -> Sequence[SmsMessage]:
-        now = utcnow()
+        now = self.clock.now()
         with self.db.transaction() as s:
             stmt = (select(SmsMessage).where(SmsMessage.status == "pending", SmsMessage.next_attempt_at <= now)
                     .order_by(SmsMessage.urgent.desc(), SmsMessage.id).limit(limit))
-            if is_postgres(s):
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = list(s.scalars(stmt))
-            for m in rows:
-                m.status = "sending"
-                m.claimed_by = self.owner
-                m.claimed_until = now + timedelta(seconds=self.policy.claim_seconds)
-            return rows
+            return self.claims.take(s, stmt, status="sending")
 
     def _send_one(self, msg: SmsMessage, report: SendReport) -> None:
         bound = log.bind(ticket_id=msg.ticket_id, unit=msg.unit_id, to=mask_phone(msg.to_phone), sms_id=msg.id)
@@ -173,10 +171,6 @@ class SmsSender:
         validity = msg.validity_seconds or (self.policy.validity_seconds if not msg.urgent else None)
         if validity:
             kwargs["validity_period"] = validity
-        self.pacer.wait()
-        if not self._still_ours(msg):
-            bound.info("sms_claim_lost")  # another worker took it up after our claim lapsed: it decides
-            return
         try:
             sent = self.client.messages.create(**kwargs)
         except (requests.RequestException, OSError) as exc:
@@ -197,24 +191,12 @@ class SmsSender:
             # A delivery report may have come in first (and said more than "sent"): keep what it said.
             s.execute(update(SmsMessage).where(SmsMessage.id == msg.id).values(
                 status=case((SmsMessage.status == "sending", "sent"), else_=SmsMessage.status),
-                provider_sid=sent.sid, sent_at=utcnow(), attempts=msg.attempts + 1,
+                provider_sid=sent.sid, sent_at=self.clock.now(), attempts=msg.attempts + 1,
                 claimed_by=None, claimed_until=None,
                 last_error=case((SmsMessage.status == "sending", None), else_=SmsMessage.last_error),
                 segments=int(sent.num_segments) if sent.num_segments else msg.segments))
         report.sent += 1
         bound.info("sms_sent", sid=sent.sid, purpose=msg.purpose, segments=sent.num_segments)
-
-    def _still_ours(self, msg: SmsMessage) -> bool:
-        """Renew our claim right before sending; False if it lapsed and another worker took the row."""
-        return renew_claim(self.db, SmsMessage, msg.id, self.owner, "sending", self.policy.claim_seconds)
-
-    def _hand_back(self, batch: Sequence[SmsMessage], report: SendReport, reason: str) -> None:
-        """Release messages this run claimed and did not try. Only rows still ours and still `sending` go back
-        to `pending`: one taken up by another worker after our claim lapsed stays with that worker."""
-        released = release_claims(self.db, SmsMessage, [m.id for m in batch], self.owner, "sending",
-                                  status="pending")
-        report.handed_back += released
-        log.info("sms_run_ended", reason=reason, handed_back=released, sent=report.sent)
 
     def _outcome_unknown(self, msg: SmsMessage, error: str, bound) -> None:
         """Leave the row `sending`: once a claim period has let a request in flight land at the provider, a
@@ -222,7 +204,7 @@ class SmsSender:
         with self.db.transaction() as s:
             s.execute(update(SmsMessage).where(SmsMessage.id == msg.id).values(
                 attempts=msg.attempts + 1, last_error=error[:1000], claimed_by=None,
-                claimed_until=utcnow() + timedelta(seconds=self.policy.claim_seconds)))
+                claimed_until=self.claims.until()))
         bound.warning("sms_outcome_unknown", error=error)
 
     def _after_failure(self, msg: SmsMessage, error: str, permanent: bool, report: SendReport, bound,
@@ -238,7 +220,7 @@ class SmsSender:
             bound.error("sms_failed", error=error, attempts=attempts)
         else:
             delay = backoff_seconds(attempts, self.policy.backoff_seconds, self.policy.max_backoff_seconds)
-            values.update(status="pending", next_attempt_at=utcnow() + timedelta(seconds=delay))
+            values.update(status="pending", next_attempt_at=self.clock.now() + timedelta(seconds=delay))
             report.retried += 1
             bound.warning("sms_retry", error=error, attempts=attempts)
         with self.db.transaction() as s:
@@ -250,41 +232,33 @@ class SmsSender:
                        ends: float = float("inf")) -> None:
         """Rows left `sending` by a worker that died: ask the provider whether the message went out. Like a send,
         each check waits on the provider, so the checks end with the run's time or when the worker stops."""
-        now = utcnow()
+        now = self.clock.now()
         with self.db.transaction() as s:
-            stmt = select(SmsMessage).where(SmsMessage.status == "sending", SmsMessage.claimed_until < now).limit(200)
-            if is_postgres(s):
-                stmt = stmt.with_for_update(skip_locked=True)
-            stale = list(s.scalars(stmt))
-            for m in stale:
-                m.claimed_by = self.owner
-                m.claimed_until = now + timedelta(seconds=self.policy.claim_seconds)
-        for n, m in enumerate(stale):
-            if stopping() or (n and time.monotonic() >= ends):
-                # Not checked: stale again at once, for the next worker that looks.
-                with self.db.transaction() as s:
-                    s.execute(update(SmsMessage).where(
-                        SmsMessage.id.in_([x.id for x in stale[n:]]), SmsMessage.status == "sending",
-                        SmsMessage.claimed_by == self.owner,
-                    ).values(claimed_by=None, claimed_until=utcnow()))
-                return
-            try:
-                found = [x for x in self.client.messages.list(to=m.to_phone, date_sent_after=m.created_at - timedelta(days=1),
-                                                             limit=200) if x.body == m.body]
-            except (TwilioException, requests.RequestException, OSError) as exc:
-                log.warning("sms_recover_check_failed", sms_id=m.id, error=str(exc))
-                with self.db.transaction() as s:
-                    s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
-                        claimed_until=utcnow() + timedelta(seconds=30)))
-                continue
+            stale = self.claims.take(s, select(SmsMessage).where(
+                SmsMessage.status == "sending", SmsMessage.claimed_until < now).limit(200))
+        # Not checked: stale again at once, for the next worker that looks.
+        work_batch(self.claims, stale, lambda m: self._check_at_provider(m, report), ends=ends, stopping=stopping,
+                   hand_back={"claimed_until": now})
+
+    def _check_at_provider(self, m: SmsMessage, report: SendReport) -> None:
+        """Record a message found at the provider as sent; put one not found back in the queue."""
+        try:
+            found = [x for x in self.client.messages.list(to=m.to_phone, date_sent_after=m.created_at - timedelta(days=1),
+                                                         limit=200) if x.body == m.body]
+        except (TwilioException, requests.RequestException, OSError) as exc:
+            log.warning("sms_recover_check_failed", sms_id=m.id, error=str(exc))
             with self.db.transaction() as s:
-                if found:
-                    s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
-                        status="sent", provider_sid=found[0].sid, sent_at=utcnow(), claimed_by=None,
-                        claimed_until=None))
-                    report.recovered += 1
-                    log.info("sms_recovered_as_sent", sms_id=m.id, sid=found[0].sid)
-                else:
-                    s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
-                        status="pending", claimed_by=None, claimed_until=None, next_attempt_at=utcnow()))
-                    log.info("sms_recovered_for_resend", sms_id=m.id)
+                s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
+                    claimed_until=self.clock.now() + timedelta(seconds=30)))
+            return
+        with self.db.transaction() as s:
+            if found:
+                s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
+                    status="sent", provider_sid=found[0].sid, sent_at=self.clock.now(), claimed_by=None,
+                    claimed_until=None))
+                report.recovered += 1
+                log.info("sms_recovered_as_sent", sms_id=m.id, sid=found[0].sid)
+            else:
+                s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
+                    status="pending", claimed_by=None, claimed_until=None, next_attempt_at=self.clock.now()))
+                log.info("sms_recovered_for_resend", sms_id=m.id)

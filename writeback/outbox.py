@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Mapping, Optional
@@ -13,8 +12,9 @@ from sqlalchemy.orm import Session, aliased
 
 from connectors.base import Connector, SourceUnavailable, WriteBackRejected, WriteBackRequest
 from tickets.backoff import backoff_seconds
-from tickets.claims import release_claims, renew_claim
-from tickets.db import Database, is_postgres, utcnow
+from tickets.claims import Claims, work_through
+from tickets.clock import SYSTEM_CLOCK, Clock
+from tickets.db import Database, utcnow
 from tickets.models import Ticket, TicketEvent
 from writeback.models import OutboxItem
 
@@ -59,15 +59,15 @@ class DeliveryReport:
     handed_back: int = 0   # claimed, not tried, released at the end of the run's time or when stopping
 
 
-def _claim(db: Database, owner: str, channels: list[str], limit: int, claim_seconds: float) -> list[OutboxItem]:
-    now = utcnow()
+def _claim(claims: Claims, channels: list[str], limit: int) -> list[OutboxItem]:
+    now = claims.clock.now()
     earlier = aliased(OutboxItem)
     # A source never sees an effect before an earlier one of the same ticket is through (or dead).
     blocked = exists().where(
         earlier.ticket_id == OutboxItem.ticket_id, earlier.id < OutboxItem.id,
         earlier.status.in_(("pending", "dead")),
     )
-    with db.transaction() as s:
+    with claims.db.transaction() as s:
         stmt = (
             select(OutboxItem)
             .where(
@@ -77,18 +77,12 @@ def _claim(db: Database, owner: str, channels: list[str], limit: int, claim_seco
             .order_by(OutboxItem.id)
             .limit(limit)
         )
-        if is_postgres(s):
-            stmt = stmt.with_for_update(skip_locked=True, of=OutboxItem)
-        items = list(s.scalars(stmt))
-        for item in items:
-            item.claimed_by = owner
-            item.claimed_until = now + timedelta(seconds=claim_seconds)
-        return items
+        return claims.take(s, stmt)
 
 
 def deliver_due(
     db: Database, connectors: Mapping[str, Connector], owner: str, policy: DeliveryPolicy = DeliveryPolicy(),
-    limit: int = 100, stopping: Callable[[], bool] = lambda: False,
+    limit: int = 100, stopping: Callable[[], bool] = lambda: False, clock: Clock = SYSTEM_CLOCK,
 ) -> DeliveryReport:
     """Deliver what is due, batch after batch, until nothing is claimable, the run's time is spent
     (`policy.pass_seconds`) or `stopping()` says the worker is stopping; what is claimed and not tried is handed back.
@@ -100,37 +94,28 @@ def deliver_due(
     if not able:
         return report
     budget = policy.pass_seconds if policy.pass_seconds is not None else policy.claim_seconds / 2
-    ends = time.monotonic() + budget
-    while not stopping() and time.monotonic() < ends:
-        items = _claim(db, owner, able, limit, policy.claim_seconds)
-        if not items:
-            return report
-        payloads = _source_payloads(db, items)
-        for n, item in enumerate(items):
-            # A batch once claimed is begun (so a run always gets somewhere), then ends with the run's time.
-            if stopping() or (n and time.monotonic() >= ends):
-                _hand_back(db, owner, items[n:], report, "stopping" if stopping() else "run_time_spent")
-                return report
-            if not _still_ours(db, item, owner, policy.claim_seconds):
-                report.claims_lost += 1
-                log.info("writeback_claim_lost", ticket_id=item.ticket_id, connector=item.channel,
-                         effect=item.effect, outbox_id=item.id)
-                continue
-            _deliver_one(db, connectors[item.channel], item, owner, policy, report, payloads.get(item.ticket_id))
+    claims = Claims(db, OutboxItem, owner, "pending", policy.claim_seconds, clock)
+    payloads: dict[int, dict] = {}
+
+    def claim_batch() -> list[OutboxItem]:
+        items = _claim(claims, able, limit)
+        payloads.clear()
+        payloads.update(_source_payloads(db, items) if items else {})
+        return items
+
+    def lost(item: OutboxItem) -> None:  # another worker holds it now: it may have delivered it, or be sending it
+        log.info("writeback_claim_lost", ticket_id=item.ticket_id, connector=item.channel, effect=item.effect,
+                 outbox_id=item.id)
+
+    # The attempt must end within a claim: connector timeouts are kept below it.
+    end = work_through(claims, claim_batch, lambda item: _deliver_one(
+        db, connectors[item.channel], item, owner, policy, report, payloads.get(item.ticket_id), clock),
+        ends=clock.monotonic() + budget, stopping=stopping, on_lost=lost)
+    report.claims_lost += end.lost
+    report.handed_back += end.handed_back
+    if end.handed_back:
+        log.info("writeback_run_ended", reason=end.reason, handed_back=end.handed_back, delivered=report.delivered)
     return report
-
-
-def _still_ours(db: Database, item: OutboxItem, owner: str, claim_seconds: float) -> bool:
-    """Renew our claim right before an attempt; False if it lapsed and another worker took the row up (it may
-    have delivered it, or be sending it now). The attempt must end within a claim: connector timeouts below it."""
-    return renew_claim(db, OutboxItem, item.id, owner, "pending", claim_seconds)
-
-
-def _hand_back(db: Database, owner: str, items: list[OutboxItem], report: DeliveryReport, reason: str) -> None:
-    """Release claims this run will not use, so that another worker (or the next run) takes them up at once."""
-    released = release_claims(db, OutboxItem, [i.id for i in items], owner, "pending")
-    report.handed_back += released
-    log.info("writeback_run_ended", reason=reason, handed_back=released, delivered=report.delivered)
 
 
 def _source_payloads(db: Database, items: list[OutboxItem]) -> dict[int, dict]:
@@ -141,7 +126,7 @@ def _source_payloads(db: Database, items: list[OutboxItem]) -> dict[int, dict]:
 
 
 def _deliver_one(db: Database, connector: Connector, item: OutboxItem, owner: str, policy: DeliveryPolicy,
-                 report: DeliveryReport, source_payload: Optional[dict] = None) -> None:
+                 report: DeliveryReport, source_payload: Optional[dict] = None, clock: Clock = SYSTEM_CLOCK) -> None:
     bound = log.bind(ticket_id=item.ticket_id, connector=item.channel, effect=item.effect, outbox_id=item.id)
     request = WriteBackRequest(item.source_ref, item.effect, item.key, dict(item.body), dict(source_payload or {}))
     outcome, error, retry_after = "delivered", None, None
@@ -154,7 +139,7 @@ def _deliver_one(db: Database, connector: Connector, item: OutboxItem, owner: st
         outcome, error, retry_after = "retry", str(exc), exc.retry_after
     except Exception as exc:  # a bug or an unexpected answer: keep the row and retry, never lose it
         outcome, error = "retry", f"{type(exc).__name__}: {exc}"
-    now = utcnow()
+    now = clock.now()
     attempts = item.attempts + 1
     if outcome == "retry" and attempts >= policy.max_attempts:
         outcome, error = "dead", f"attempts spent ({attempts}); last error: {error}"

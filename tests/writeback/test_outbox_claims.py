@@ -16,8 +16,11 @@ from cli.main import main as cli
 from settings.config_schema import WritebackConfig, load_config
 from simulators import WorkOrder12345
 from simulators.testing import wait_for, write_config
+from tickets.claims import Claims, work_batch
+from tickets.clock import ManualClock
 from tickets.models import Ticket
 from writeback import OutboxItem, deliver_due
+from writeback import outbox as writeback_outbox
 
 CLAIM = 1.0    # seconds a worker holds what it claims: shorter than one run against the slow source below
 SLOW = 0.3     # seconds the slow source takes per request: well inside a claim, so a renewed claim covers a send
@@ -177,3 +180,28 @@ def test_a_running_worker_stops_promptly_while_it_delivers_to_a_slow_source(
     finally:
         hotline.latency = 0.0
         thread.join(120)
+
+
+def test_a_claim_held_by_a_stalled_worker_is_taken_up_once_the_clock_passes_it(
+        tmp_path, db_url, counting_hotline, sms_provider):
+    # given three signings waiting, claimed by worker-a, which then stalls before it tries any
+    hotline = counting_hotline
+    _, config, first = accepted_at_the_source(tmp_path, db_url, hotline, sms_provider, 3)
+    second = worker_module.Worker(config, owner="worker-b")
+    clock = ManualClock()
+    held = Claims(first.db, OutboxItem, first.owner, "pending", first.delivery.claim_seconds, clock)
+    stalled = writeback_outbox._claim(held, list(first.connectors), 10)
+    assert len(stalled) == 3
+    # when worker-b delivers while the claims hold, then again once the clock has passed them
+    before = deliver_due(second.db, second.connectors, second.owner, second.delivery, clock=clock)
+    clock.advance(first.delivery.claim_seconds + 1)
+    after = deliver_due(second.db, second.connectors, second.owner, second.delivery, clock=clock)
+    # then it left them alone at first, and delivered each once after
+    assert before.delivered == 0 and after.delivered == 3
+    # and worker-a, waking up, renews nothing and sends nothing: the rows are worker-b's now
+    end = work_batch(held, stalled, lambda item: pytest.fail("a row another worker took up was sent"),
+                     ends=float("inf"), stopping=lambda: False)
+    assert end.lost == 3
+    items = outbox(first.db)
+    assert {i.status for i in items} == {"delivered"}
+    assert {i.key: hotline.writes_received[i.key] for i in items} == {i.key: 1 for i in items}
