@@ -3,8 +3,8 @@
 Exports planning (called in the transaction that decides a message) and the sender job.
 """
 from notify.models import SmsMessage
-from notify.outbound import Planned, Recipient, SmsPolicy, SmsSender, e164, plan, plan_many
+from notify.outbound import Planned, Recipient, SmsPolicy, SmsSender, e164, message_key, plan, plan_many
 from notify.planning import dispatch_notice, plan_dispatch_sms, plan_recall_sms
 
-__all__ = ["Planned", "SmsMessage", "Recipient", "SmsPolicy", "SmsSender", "dispatch_notice", "e164", "plan",
-           "plan_dispatch_sms", "plan_many", "plan_recall_sms"]
+__all__ = ["Planned", "SmsMessage", "Recipient", "SmsPolicy", "SmsSender", "dispatch_notice", "e164", "message_key",
+           "plan", "plan_dispatch_sms", "plan_many", "plan_recall_sms"]

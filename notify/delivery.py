@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notify.models import SmsMessage
-from notify.outbound import Recipient, e164, plan
+from notify.outbound import Recipient, e164, message_key, plan
 from settings.masking import mask_phone, mask_text
 from tickets import store
 from tickets.backoff import backoff_seconds
@@ -91,8 +91,8 @@ def give_up(session: Session, msg: SmsMessage, error_code: Optional[int], reason
     unit = units.get(msg.unit_id) if units is not None else None
     contacts = list(unit.contacts) if unit is not None else []
     failed = e164(msg.to_phone)
-    key = msg.dedupe_key.rsplit(":", 1)[0]  # plan() keys a message per recipient as f"{key}:{phone}"
-    keys = {f"{key}:{e164(c.phone)}": e164(c.phone) for c in contacts}
+    key = msg.dedupe_key.rsplit(":", 1)[0]  # the key it was planned under: see message_key
+    keys = {message_key(key, c.phone): e164(c.phone) for c in contacts}
     tried = {keys[k] for k in session.scalars(select(SmsMessage.dedupe_key).where(SmsMessage.dedupe_key.in_(keys)))}
     tried.add(failed)
     start = next((i + 1 for i, c in enumerate(contacts) if e164(c.phone) == failed), 0)

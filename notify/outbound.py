@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Optional, Sequence
 
 import requests
@@ -65,12 +65,22 @@ class Planned:
     template: str
     values: dict
     urgent: bool = False
+    not_before: Optional[datetime] = None       # held until then (quiet hours); at once if None
+    validity_seconds: Optional[int] = None      # how long the provider may try; sms.validity_seconds if None
+
+
+def message_key(key: str, phone: str) -> str:
+    """The key of the one message planned under `key` to `phone`."""
+    return f"{key}:{e164(phone)}"
 
 
 def plan(session: Session, *, key: str, ticket_id: Optional[int], unit_id: Optional[str], purpose: str,
-         recipients: Iterable[Recipient], template: str, values: dict, urgent: bool = False) -> int:
-    """Insert one message per recipient; a key planned before is skipped, so planning twice sends once."""
-    return plan_many(session, [Planned(key, ticket_id, unit_id, purpose, list(recipients), template, values, urgent)])
+         recipients: Iterable[Recipient], template: str, values: dict, urgent: bool = False,
+         not_before: Optional[datetime] = None, validity_seconds: Optional[int] = None) -> int:
+    """Insert one message per recipient (keyed `message_key(key, phone)`); a key planned before is skipped, so
+    planning twice sends once. A message is sent from `not_before` on, at once if None."""
+    return plan_many(session, [Planned(key, ticket_id, unit_id, purpose, list(recipients), template, values, urgent,
+                                       not_before, validity_seconds)])
 
 
 def plan_many(session: Session, planned: Iterable[Planned]) -> int:
@@ -81,9 +91,10 @@ def plan_many(session: Session, planned: Iterable[Planned]) -> int:
         for r in p.recipients:
             body = render(p.template, {**p.values, "contact_name": r.name})
             phone = e164(r.phone)
-            rows.append(dict(dedupe_key=f"{p.key}:{phone}", ticket_id=p.ticket_id, unit_id=p.unit_id,
+            rows.append(dict(dedupe_key=message_key(p.key, phone), ticket_id=p.ticket_id, unit_id=p.unit_id,
                              purpose=p.purpose, to_phone=phone, body=body, urgent=p.urgent, status="pending",
-                             attempts=0, next_attempt_at=now, segments=segments(body), created_at=now))
+                             attempts=0, next_attempt_at=p.not_before or now, validity_seconds=p.validity_seconds,
+                             segments=segments(body), created_at=now))
     if not rows:
         return 0
     session.connection().execute(insert_or_ignore(session, SmsMessage.__table__, ["dedupe_key"]), rows)

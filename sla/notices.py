@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from notify import Recipient, e164, plan
-from notify.models import SmsMessage
+from notify import Recipient, e164, message_key, plan
 from notify.templates import render
 from sla.calendar_cn import LOCAL, CalendarError, WorkingHours
 from sla.models import SlaNotice
@@ -81,7 +79,7 @@ def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Address
         k for k, it in items.items() if (it.ticket.priority != "normal") == urgent))).encode()).hexdigest()[:24]
         for phone, (_, items) in by_phone.items() for urgent in (True, False)}
     rows = [dict(ticket_id=tid, clock=clock, point=point, phone=phone, created_at=now,
-                 sms_key=keys[(phone, it.ticket.priority != "normal")] + ":" + phone)
+                 sms_key=message_key(keys[(phone, it.ticket.priority != "normal")], phone))
             for phone, (_, items) in by_phone.items() for (tid, clock, point), it in items.items()]
     if not rows:
         return {}
@@ -106,11 +104,8 @@ def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Address
             single = {it.ticket.id for _, it in group}
             plan(session, key=key, ticket_id=next(iter(single)) if len(single) == 1 else None, unit_id=who.unit_id,
                  purpose=f"sla_{kind}", recipients=[Recipient(who.phone, who.name)], template="{body}",
-                 values={"body": body}, urgent=urgent)
-            not_before = now if urgent else _next_working_time(deadlines, who, now)
-            session.execute(update(SmsMessage).where(SmsMessage.dedupe_key == f"{key}:{phone}",
-                                                     SmsMessage.status == "pending")
-                            .values(next_attempt_at=not_before, validity_seconds=validity))
+                 values={"body": body}, urgent=urgent,
+                 not_before=now if urgent else _next_working_time(deadlines, who, now), validity_seconds=validity)
             for _, it in group:
                 told[it.ticket.id] += 1
     return told
