@@ -5,6 +5,7 @@ Exports the base class, the data they exchange with the rest of onequeue, and th
 from connectors.base import (
     Batch,
     Connector,
+    CursorExpired,
     SourceUnavailable,
     WriteBackRejected,
     WriteBackRequest,
@@ -13,6 +14,6 @@ from connectors.base import (
 from connectors.registry import build_connector, build_enabled, connector_class, known_kinds
 
 __all__ = [
-    "Batch", "Connector", "SourceUnavailable", "WriteBackRejected", "WriteBackRequest", "WriteBackResult",
+    "Batch", "Connector", "CursorExpired", "SourceUnavailable", "WriteBackRejected", "WriteBackRequest", "WriteBackResult",
     "build_connector", "build_enabled", "connector_class", "known_kinds",
 ]

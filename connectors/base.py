@@ -3,11 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Iterable, Iterator, Literal, Optional
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Literal, Optional
 
+import structlog
 from pydantic import BaseModel, ConfigDict
 
+from connectors.change_cursor import ChangeCursor
 from tickets.schema import BadRecord, IncomingTicket
+
+if TYPE_CHECKING:
+    from connectors.paging import Paginator
+
+log = structlog.get_logger("connectors.base")
 
 
 class ConnectorConfig(BaseModel):
@@ -53,6 +60,14 @@ class SourceUnavailable(Exception):
         self.retry_after = retry_after
 
 
+class CursorExpired(Exception):
+    """The source no longer knows the paging cursor asked with: the query must start again."""
+
+    def __init__(self, status: int):
+        super().__init__(f"paging cursor refused with HTTP {status}")
+        self.status = status
+
+
 class WriteBackRejected(Exception):
     """The source refused the effect for good (e.g. a transition its state forbids)."""
 
@@ -96,6 +111,50 @@ class Connector:
     def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
         """Yield batches from `cursor` on; each batch's cursor is stored in the transaction that stores it."""
         raise NotImplementedError(f"connector kind {self.kind!r} does not pull")
+
+    # --- paging: the loop lives here; a kind that lists records by change time says where they are, how it
+    # asks for a page and which paginator (connectors.paging) walks its pages ---------------------------------
+
+    def request_page(self, paginator: "Paginator") -> tuple[list, Any]:
+        """Ask the source for the page `paginator` is at: the page's raw records, and the whole answer (where a
+        cursor paginator finds the next cursor). Raises SourceUnavailable, or CursorExpired."""
+        raise NotImplementedError(f"connector kind {self.kind!r} does not page")
+
+    def record(self, item: Any) -> IncomingTicket:
+        """One raw record in the ticket schema; ValueError with the reason when it breaks the contract."""
+        raise NotImplementedError(f"connector kind {self.kind!r} does not page")
+
+    def record_ref(self, item: Any) -> Optional[str]:
+        """A raw record's source reference, if it has a readable one (for the quarantine)."""
+        return None
+
+    def restart_since(self, read: ChangeCursor) -> Optional[datetime]:
+        """Where a query starts again after its paging cursor expired."""
+        return read.read_to
+
+    def stored_cursor(self, read: ChangeCursor, paginator: "Paginator") -> Optional[str]:
+        """The cursor stored with a page: how far the pull has surely read, and where an unfinished query
+        goes on, should the pull stop here."""
+        if paginator.finished:
+            return read.dump(finished=True)
+        return read.dump(finished=False, **paginator.resume())
+
+    def request_records(self, read: ChangeCursor, paginator: "Paginator") -> Iterator[Batch]:
+        """The paginator loop of every paging kind: ask for a page, set aside its records that break the
+        contract, let the paginator learn where the next page starts, and yield the page with its cursor."""
+        while True:
+            try:
+                items, answer = self.request_page(paginator)
+            except CursorExpired as expired:
+                paginator.restart(self.restart_since(read))
+                log.info("cursor_expired", connector=self.name, restart=paginator.restarts, status=expired.status)
+                continue
+            records, bad = normalise_or_quarantine(items, self.record, self.record_ref)
+            end = read.page([r.source_updated_at for r in records])
+            paginator.advance(items, answer, end)
+            yield Batch(records, bad, self.stored_cursor(read, paginator), raw_count=len(items))
+            if paginator.finished:
+                return
 
     def write_back(self, request: WriteBackRequest) -> WriteBackResult:
         """Apply one effect at the source, idempotently under `request.key`."""

@@ -25,14 +25,15 @@ from connectors.base import (
     Batch,
     Connector,
     ConnectorConfig,
+    CursorExpired,
     SourceUnavailable,
     WriteBackRejected,
     WriteBackRequest,
     WriteBackResult,
-    normalise_or_quarantine,
 )
 from connectors.change_cursor import ChangeCursor, cursor_lag
 from connectors.http import BearerToken, RetryingHttp, json_body
+from connectors.paging import OpaqueCursors
 from tickets.schema import IncomingTicket
 
 log = structlog.get_logger("connectors.12315")
@@ -173,44 +174,41 @@ class Platform12315Connector(Connector):
         next page while the platform's cursor lives, rather than re-reading the whole overlap."""
         cfg = self.config
         read = ChangeCursor(cursor)
-        start = cfg.start_from or datetime(2000, 1, 1, tzinfo=CST)
-        query_since = (read.newest or start) - timedelta(seconds=cfg.overlap_seconds)
-        next_cursor: Optional[str] = None
-        if read.state.get("next"):
-            query_since, next_cursor = datetime.fromisoformat(read.state["query_since"]), read.state["next"]
-        restarts = 0
-        while True:
-            params: dict[str, Any] = {"modifiedSince": query_since.astimezone(CST).isoformat(timespec="seconds"),
-                                      "limit": cfg.page_size}
-            if next_cursor:
-                params["cursor"] = next_cursor
-            resp = self._call("GET", "/openapi/v1/cases", params=params)
-            body = json_body(resp)
-            # An expired cursor (410), or one the platform no longer knows (400 invalid_cursor: a cursor kept
-            # from a pull that died after using it): start again from what was read.
-            if next_cursor and (resp.status_code == 410 or
+        paginator = OpaqueCursors((read.newest or self._start) - timedelta(seconds=cfg.overlap_seconds),
+                                  lambda body: body.get("nextCursor"), max_restarts=cfg.max_restarts)
+        paginator.take_up(read.state)
+        yield from self.request_records(read, paginator)
+
+    @property
+    def _start(self) -> datetime:
+        return self.config.start_from or datetime(2000, 1, 1, tzinfo=CST)
+
+    def restart_since(self, read: ChangeCursor) -> Optional[datetime]:
+        return (read.read_to or self._start) - timedelta(seconds=self.config.overlap_seconds)
+
+    def request_page(self, paginator: OpaqueCursors) -> tuple[list, Any]:
+        params: dict[str, Any] = {"modifiedSince": paginator.since.astimezone(CST).isoformat(timespec="seconds"),
+                                  "limit": self.config.page_size}
+        if paginator.token:
+            params["cursor"] = paginator.token
+        resp = self._call("GET", "/openapi/v1/cases", params=params)
+        body = json_body(resp)
+        # An expired cursor (410), or one the platform no longer knows (400 invalid_cursor: a cursor kept
+        # from a pull that died after using it): start again from what was read.
+        if paginator.token and (resp.status_code == 410 or
                                 (resp.status_code == 400 and body.get("error") == "invalid_cursor")):
-                restarts += 1
-                if restarts > cfg.max_restarts:
-                    raise SourceUnavailable(f"12315 cursors expired {restarts} times in one pull")
-                log.info("cursor_expired", connector=self.name, restart=restarts, status=resp.status_code)
-                next_cursor = None
-                query_since = (read.read_to or start) - timedelta(seconds=cfg.overlap_seconds)
-                continue
-            items = body.get("data")
-            if resp.status_code != 200 or not isinstance(items, list):
-                raise SourceUnavailable(f"12315 case list answered HTTP {resp.status_code} {body.get('error', '')}"
-                                        .rstrip())
-            records, bad = normalise_or_quarantine(items, normalise, _case_ref)
-            read.page([r.source_updated_at for r in records])
-            next_cursor = body.get("nextCursor")
-            if next_cursor:  # where this query goes on, should the pull stop here
-                stored = read.dump(finished=False, query_since=query_since.isoformat(), next=next_cursor)
-            else:
-                stored = read.dump(finished=True)
-            yield Batch(records, bad, stored, raw_count=len(items))
-            if not next_cursor:
-                return
+            raise CursorExpired(resp.status_code)
+        items = body.get("data")
+        if resp.status_code != 200 or not isinstance(items, list):
+            raise SourceUnavailable(f"12315 case list answered HTTP {resp.status_code} {body.get('error', '')}"
+                                    .rstrip())
+        return items, body
+
+    def record(self, item: Any) -> IncomingTicket:
+        return normalise(item)
+
+    def record_ref(self, item: Any) -> Optional[str]:
+        return _case_ref(item)
 
     def scan_since(self, since: datetime) -> Iterator[Batch]:
         yield from self.pull(json.dumps({"since": (since + timedelta(seconds=self.config.overlap_seconds))

@@ -28,12 +28,13 @@ from connectors.base import (
     WriteBackRejected,
     WriteBackRequest,
     WriteBackResult,
-    normalise_or_quarantine,
 )
 from connectors.change_cursor import ChangeCursor, cursor_lag
 from connectors.field_mapping import FieldMapping, Spec, dig, format_date, parse_offset
 from connectors.http import RetryingHttp, retry_after_seconds
+from connectors.paging import ChangeTimes, OpaqueCursors, PageNumbers, Paginator
 from connectors.rest_auth import AuthConfig, Authenticator, NoAuth, OAuthClientCredentials
+from tickets.schema import IncomingTicket
 
 EFFECTS = ("accepted", "resolved", "returned")
 
@@ -182,50 +183,46 @@ class RestChannelConnector(Connector):
     # --- pull -------------------------------------------------------------------------------------
 
     def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
-        cfg, paging = self.config, self.config.paging
+        paging = self.config.paging
         read = ChangeCursor(cursor)
         since = read.newest or paging.start_from
-        query_since = since - timedelta(seconds=paging.overlap_seconds) if since else None
-        page, token = paging.first_page, None
-        while True:
-            params = dict(cfg.records.params)
-            if paging.size_param:
-                params[paging.size_param] = paging.size
-            if paging.since_param and query_since is not None:
-                params[paging.since_param] = format_date(query_since, paging.since_format, self.tz)
-            if paging.style == "page":
-                params[paging.page_param] = page
-            elif paging.style == "cursor" and token:
-                params[paging.cursor_param] = token
-            body = self._answer(self._call("GET", cfg.records.path, params), f"GET {cfg.records.path}",
-                                cfg.records.ok)
-            items = dig(body, cfg.records.list) if cfg.records.list else body
-            if not isinstance(items, list):
-                raise SourceUnavailable(f"GET {cfg.records.path}: no list at {cfg.records.list or 'the top'} "
-                                        "of the answer (records.list)")
-            records, bad = normalise_or_quarantine(items, lambda item: self.mapping.ticket(item, self.tz),
-                                                   lambda item: _ref(self.mapping, item))
-            end = read.page([r.source_updated_at for r in records])
-            more = bool(items)
-            if paging.style == "cursor":
-                token = dig(body, paging.next_cursor) if more else None
-                more = bool(token)
-            elif len(items) < paging.size:
-                more = False
-            elif paging.style == "page":
-                page += 1
-            # A pull that stops before its last page stores only how far it surely read: the next poll
-            # starts there, past no record a page out of order put behind a later one.
-            stored = read.dump(finished=not more) if paging.since_param else None
-            yield Batch(records, bad, stored, raw_count=len(items))
-            if not more:
-                return
-            if paging.style == "timestamp":
-                step = (end or query_since) - timedelta(seconds=paging.step_back_seconds)
-                if query_since is not None and step <= query_since:
-                    raise SourceUnavailable(f"{len(items)} records share one time at {query_since.isoformat()}: "
-                                            "raise paging.size so a page can pass them")
-                query_since = step
+        since = since - timedelta(seconds=paging.overlap_seconds) if since else None
+        if paging.style == "page":
+            paginator: Paginator = PageNumbers(since, paging.size, paging.first_page)
+        elif paging.style == "cursor":
+            paginator = OpaqueCursors(since, lambda body: dig(body, paging.next_cursor))
+        else:
+            paginator = ChangeTimes(since, paging.size, timedelta(seconds=paging.step_back_seconds))
+        yield from self.request_records(read, paginator)
+
+    def request_page(self, paginator: Paginator) -> tuple[list, Any]:
+        records, paging = self.config.records, self.config.paging
+        params = dict(records.params)
+        if paging.size_param:
+            params[paging.size_param] = paging.size
+        if paging.since_param and paginator.since is not None:
+            params[paging.since_param] = format_date(paginator.since, paging.since_format, self.tz)
+        if paging.style == "page":
+            params[paging.page_param] = paginator.page
+        elif paging.style == "cursor" and paginator.token:
+            params[paging.cursor_param] = paginator.token
+        body = self._answer(self._call("GET", records.path, params), f"GET {records.path}", records.ok)
+        items = dig(body, records.list) if records.list else body
+        if not isinstance(items, list):
+            raise SourceUnavailable(f"GET {records.path}: no list at {records.list or 'the top'} "
+                                    "of the answer (records.list)")
+        return items, body
+
+    def record(self, item: Any) -> IncomingTicket:
+        return self.mapping.ticket(item, self.tz)
+
+    def record_ref(self, item: Any) -> Optional[str]:
+        return _ref(self.mapping, item)
+
+    def stored_cursor(self, read: ChangeCursor, paginator: Paginator) -> Optional[str]:
+        # A pull that stops before its last page stores only how far it surely read: the next poll
+        # starts there, past no record a page out of order put behind a later one.
+        return read.dump(finished=paginator.finished) if self.config.paging.since_param else None
 
     def lag(self, cursor: Optional[str], now: datetime) -> Optional[float]:
         return cursor_lag(cursor, now)

@@ -16,10 +16,10 @@ from connectors.base import (
     WriteBackRejected,
     WriteBackRequest,
     WriteBackResult,
-    normalise_or_quarantine,
 )
 from connectors.change_cursor import ChangeCursor, cursor_lag
 from connectors.http import BearerToken, RetryingHttp, json_body
+from connectors.paging import ChangeTimes
 from tickets.schema import IncomingTicket
 
 log = structlog.get_logger("connectors.12345")
@@ -135,34 +135,26 @@ class WorkOrder12345Connector(Connector):
         cfg = self.config
         read = ChangeCursor(cursor)
         since = read.newest or cfg.start_from or datetime(2000, 1, 1, tzinfo=CST)
-        query_since = since - timedelta(seconds=cfg.overlap_seconds)
-        page = 1
-        if read.state.get("query_since"):
-            query_since = datetime.fromisoformat(read.state["query_since"])
-            page = max(1, int(read.state["page"]) - 1)
-        while True:
-            resp = self._call("GET", "/api/v1/workorders", params={
-                "updated_since": query_since.astimezone(CST).isoformat(timespec="seconds"),
-                "page": page, "page_size": cfg.page_size,
-            })
-            body = json_body(resp)
-            if resp.status_code != 200 or body.get("code") != 0:
-                raise SourceUnavailable(f"12345 list answered HTTP {resp.status_code} code {body.get('code')}")
-            items = body.get("items") or []
-            records, bad = normalise_or_quarantine(items, normalise, _order_ref)
-            end = read.page([r.source_updated_at for r in records])
-            last = len(items) < cfg.page_size
-            if last:
-                yield Batch(records, bad, read.dump(finished=True), raw_count=len(items))
-                return
-            restart = (end or query_since) - timedelta(seconds=cfg.page_overlap_seconds)
-            if restart > query_since:
-                query_since, page = restart, 1
-            else:
-                page += 1  # a whole page within the overlap: step on so the pull always progresses
-            # where the next page of this query starts, should the pull stop here
-            cursor = read.dump(finished=False, query_since=query_since.isoformat(), page=page)
-            yield Batch(records, bad, cursor, raw_count=len(items))
+        paginator = ChangeTimes(since - timedelta(seconds=cfg.overlap_seconds), cfg.page_size,
+                                timedelta(seconds=cfg.page_overlap_seconds), numbered=True)
+        paginator.take_up(read.state)
+        yield from self.request_records(read, paginator)
+
+    def request_page(self, paginator: ChangeTimes) -> tuple[list, Any]:
+        resp = self._call("GET", "/api/v1/workorders", params={
+            "updated_since": paginator.since.astimezone(CST).isoformat(timespec="seconds"),
+            "page": paginator.page, "page_size": self.config.page_size,
+        })
+        body = json_body(resp)
+        if resp.status_code != 200 or body.get("code") != 0:
+            raise SourceUnavailable(f"12345 list answered HTTP {resp.status_code} code {body.get('code')}")
+        return body.get("items") or [], body
+
+    def record(self, item: Any) -> IncomingTicket:
+        return normalise(item)
+
+    def record_ref(self, item: Any) -> Optional[str]:
+        return _order_ref(item)
 
     def scan_since(self, since: datetime) -> Iterator[Batch]:
         yield from self.pull(json.dumps({"since": (since + timedelta(seconds=self.config.overlap_seconds)).isoformat()}))
