@@ -77,7 +77,7 @@ class Platform12315(StandInServer):
     """The 12315 platform's exchange interface on loopback. See the module docstring and the spec.
 
     Faults: `rate_limit_rps` (429 with Retry-After above it), `cursor_ttl` and `expire_cursors()` (410),
-    `token_ttl` and `expire_tokens()` (401), `skew_seconds` (modifiedAt up to that much behind the true
+    `token_ttl` and `expire_tokens()` (401), `unsort_next_page()` (one page out of order), `skew_seconds` (modifiedAt up to that much behind the true
     time, as if stamped by servers with slow clocks), `maintenance` (503 to every request),
     `fail_next(n, status, after_effect=...)`, `error_rate` (random 500/502/503), `latency`, `go_down()` / `come_up()`.
     """
@@ -118,6 +118,7 @@ class Platform12315(StandInServer):
         self._answers: dict[str, tuple[str, dict]] = {}  # idempotencyKey -> (caseId, first answer)
         self._effects = EffectsLog(self._lock)
         self._seq = 120
+        self._unsorted_pages = 0
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -144,6 +145,13 @@ class Platform12315(StandInServer):
         """Every token issued so far is expired, as if token_ttl had passed."""
         with self._lock:
             self._tokens.clear()
+
+    def unsort_next_page(self, n: int = 1) -> None:
+        """The next `n` list answers come out of order, as from a platform whose index lags its rows: the case
+        in the middle of the page is changed as it is read and shows its new modifiedAt, later than every case
+        after it, on this page and on the pages to come."""
+        with self._lock:
+            self._unsorted_pages += n
 
     def expire_cursors(self) -> None:
         """Every paging cursor issued so far is expired, as if cursor_ttl had passed."""
@@ -400,6 +408,11 @@ class Platform12315(StandInServer):
                 next_token = secrets.token_urlsafe(18)
                 self._cursors[next_token] = _Cursor(cursor.since, page[-1].sort_key(), limit, self.now())
             data = [copy.deepcopy(c.record) for c in page]
+            if self._unsorted_pages and len(page) >= 3:
+                self._unsorted_pages -= 1
+                middle = len(page) // 2
+                self._touch(page[middle])
+                data[middle] = copy.deepcopy(page[middle].record)
         return json_reply(200, {"data": data, "nextCursor": next_token})
 
     def _event(self, case_id: str, request: Request) -> Reply:

@@ -2,6 +2,7 @@
 contract names, and results go back as case events that take effect once."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -90,6 +91,29 @@ def test_an_expired_paging_cursor_restarts_from_what_was_read_and_skips_nothing(
     records, _, _ = pull_all(connector(platform))
     assert {r.source_ref for r in records} == {c["caseId"] for c in platform.cases}
     assert pages["n"] > 5  # page 3 was refused and the pull went on from what it had read
+
+
+def test_a_pull_restarting_after_an_expired_cursor_skips_nothing_when_a_page_was_out_of_order(platform, clock):
+    # given 45 cases changed ten seconds apart, and no overlap to hide a skip
+    for _ in range(45):
+        platform.add_cases(1)
+        clock.advance(seconds=10)
+    pages = {"n": 0}
+
+    def listed(request):
+        pages["n"] += 1
+        if pages["n"] == 2:
+            platform.unsort_next_page()   # page 2 shows its middle case changed as it is read, after every other
+        if pages["n"] == 3:
+            clock.advance(minutes=11)     # and the cursor handed out with page 2 expires
+
+    platform.on_list = listed
+    # when the pull restarts its query after the refused cursor
+    records, _, cursor = pull_all(connector(platform, overlap_seconds=0))
+    # then every case arrives, those listed after the case out of order among them
+    assert pages["n"] > 5
+    assert {r.source_ref for r in records} == {c["caseId"] for c in platform.cases}
+    assert cursor and datetime.fromisoformat(json.loads(cursor)["since"]) == max(r.source_updated_at for r in records)
 
 
 def test_a_burst_larger_than_one_poll_within_the_overlap_gets_through(db, platform, clock):
