@@ -2,6 +2,8 @@
 simulated times, text the reminders and then the escalation through the real SmsSender to the Twilio stand-in."""
 from __future__ import annotations
 
+import pytest
+
 from settings.config_schema import load_config
 from simulators.testing import write_config
 from tests.sla.helpers import actions, clocks, cst
@@ -23,6 +25,7 @@ sla:
 """
 
 
+@pytest.mark.slow
 def test_nobody_acts_reminders_then_escalation_arrive_at_the_right_times(tmp_path, db_url, hotline, sms_provider):
     # given hotline orders received at 10:00 on 30 September 2026, the eve of the National Day holiday
     for order in hotline.add_orders(3, seed=7):

@@ -67,6 +67,7 @@ def _until(db: Database, fleet: Fleet, done, seconds: float, rng: random.Random,
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.slow
 @pytest.mark.postgres_only
 def test_three_workers_under_sigkill_do_every_effect_once(tmp_path, db_url, hotline, sms_provider):
     rng = random.Random(6)

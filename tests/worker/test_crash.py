@@ -8,6 +8,7 @@ import sys
 import time
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from notify.models import SmsMessage
@@ -22,6 +23,7 @@ def _start(config: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(tmp_path, db_url, hotline, sms_provider):
     # given 1,200 orders at a slowish hotline
     hotline.add_orders(ORDERS)

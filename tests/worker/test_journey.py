@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from cli.main import main as cli
@@ -16,6 +17,7 @@ from worker import Worker
 RESULT = "已联系商家，商家同意全额退款，消费者表示满意。"
 
 
+@pytest.mark.slow
 def test_two_hundred_orders_travel_to_phones_and_back(tmp_path, db_url, hotline, sms_provider, capsys):
     # given 200 orders at the hotline, 12 of them malformed
     hotline.add_orders(188, malformed=12)

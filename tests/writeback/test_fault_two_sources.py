@@ -114,6 +114,7 @@ def applied(hotline, platform) -> list[tuple[str, str, str]]:
             + [(e["caseId"], events.get(e["type"], e["type"]), e["idempotencyKey"]) for e in platform.effects])
 
 
+@pytest.mark.slow
 def test_both_sources_down_refused_then_503_then_slow_and_every_result_arrives_once_in_order(
         tmp_path, db, db_url, hotline, sms_provider, platform, monkeypatch, capsys):
     # given three complaints on each source, dispatched by a running worker
