@@ -13,16 +13,35 @@ from settings import ConfigError
 # --- operators ------------------------------------------------------------------------------------
 
 def cmd_run(ctx: Context, args) -> int:
-    from settings.logging_setup import configure_logging
+    """The worker, until SIGINT or SIGTERM (or each job once with --once), with a status line on stdout."""
+    import signal
+    import threading
+
+    from tickets.health import status_line
     from worker import Worker
 
-    configure_logging(ctx.config.log_level)
     worker = Worker(ctx.config)
     if args.once:
-        worker.run_once()
-        print(worker.status_line())
-    else:
-        worker.run()
+        worker.start_demo()   # the default configuration reads its stand-ins, started here as in a full run
+        try:
+            worker.run_once()
+            print(status_line(worker.db))
+        finally:
+            worker.stop()
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.start()
+    tty = sys.stdout.isatty()
+    try:
+        while not stop.wait(2 if tty else 10):
+            line = status_line(worker.db)
+            print(("\r" + line[:200].ljust(120)) if tty else line, end="" if tty else "\n", flush=True)
+    finally:
+        if tty:
+            print()
+        worker.stop()
     return 0
 
 
@@ -30,18 +49,17 @@ def cmd_serve(ctx: Context, args) -> int:
     """The HTTP service alone (webhooks, health), without the scheduled jobs."""
     import uvicorn
 
-    from settings.logging_setup import configure_logging
-    from web import WebContext, create_app
+    from web import create_app
+    from web.app import serving
 
-    configure_logging(ctx.config.log_level)
     web = ctx.config.web
-    uvicorn.run(create_app(WebContext(ctx.config, ctx.db)), host=args.host or web.host, port=args.port or web.port,
+    uvicorn.run(create_app(serving(ctx.config, ctx.db)), host=args.host or web.host, port=args.port or web.port,
                 log_config=None, access_log=False)
     return 0
 
 
 def cmd_health(ctx: Context, args) -> int:
-    from cli.health import collect
+    from tickets.health import collect
 
     data = collect(ctx.config, ctx.db)
     if args.json:
@@ -104,9 +122,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         ctx = Context(getattr(args, "config", None))
-        from settings.logging_setup import configure_logging
+        from worker import bootstrap
 
-        configure_logging(ctx.config.log_level)  # JSON lines on stderr; stdout is the command's answer
+        bootstrap(ctx.config)  # logging as JSON lines on stderr (stdout is the command's answer), the listeners
         return args.func(ctx, args)
     except ConfigError as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)

@@ -328,7 +328,7 @@ def cmd_reassign(ctx, args) -> int:
 # --- health ---------------------------------------------------------------------------------------
 
 def print_rules_health(r: dict) -> None:
-    """The running rules' line of `onequeue health` (its --json has them as they are, from cli.health)."""
+    """The running rules' line of `onequeue health` (its --json has them as they are, from tickets.health)."""
     print(f"rules: {r['state']}, {r['file']}" + (f", {_n(r['rule_count'], 'rule')}" if r["rule_count"] else "")
           + (f", loaded {china_time(r['loaded_at'])}" if r["loaded_at"] else ""))
     if r["last_error"]:

@@ -6,7 +6,6 @@ import sys
 from datetime import date
 
 from cli.common import Commands, china_time, each_ticket, print_json
-from sla.follow import follow_ticket_events
 
 
 def _deadlines(ctx):
@@ -153,8 +152,6 @@ def cmd_recompute(ctx, args) -> int:
 
 
 def register(sub: Commands) -> None:
-    # Status changes made from this command line make the ticket's clocks due for the worker's scan.
-    follow_ticket_events()
     tickets = sub.group("tickets")
     for name, func, helptext in (("suspend", cmd_suspend, "stop the deadline clocks (testing, appraisal, negotiation)"),
                                  ("resume", cmd_resume, "restart them; deadlines move by the working time suspended"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +57,7 @@ class RulesReloader:
 
     A change is noticed by size and mtime; a file modified in the last seconds is read again on every
     call, so a second write within the file system's clock tick is not missed.
-    Not thread-safe on its own: the worker serialises calls and swaps its dispatcher under one lock.
+    Not thread-safe on its own: `RunningRules` serialises the calls and swaps the dispatcher under one lock.
     """
 
     def __init__(self, units_path: str | Path, rules_path: str | Path):
@@ -153,3 +154,29 @@ class RulesReloader:
             log.warning("rules_status_not_saved", exc_info=True)
             return
         self._unsaved = False
+
+
+class RunningRules:
+    """The dispatcher to use now, for every thread of a process: each call looks at the files again and swaps in
+    a change that loads. The worker's dispatch job and the HTTP service's routes both read it."""
+
+    def __init__(self, units_path: str | Path, rules_path: str | Path, db=None, owner: str = ""):
+        self.reloader = RulesReloader(units_path, rules_path)
+        self.db, self.owner = db, owner   # with a database, the status is saved for `onequeue health`
+        self.dispatcher: Dispatcher = self.reloader.dispatcher
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Dispatcher:
+        """The dispatcher to use now; a reload's outcome is saved for `onequeue health` when there is a database."""
+        return self._current(self.db)
+
+    def current(self) -> Dispatcher:
+        """The same, without writing to the database: for callers that may be inside a transaction of their own."""
+        return self._current(None)
+
+    def _current(self, db) -> Dispatcher:
+        with self._lock:   # one reload at a time, and the newest dispatcher is the one kept
+            fresh = self.reloader.reload_if_changed(db, self.owner)
+            if fresh is not None:
+                self.dispatcher = fresh   # a batch already running keeps the dispatcher it started with
+            return self.dispatcher

@@ -1,9 +1,11 @@
 """Helpers for tests and benchmarks that run a worker against the stand-ins."""
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_SID = "AC" + "1" * 32
@@ -61,3 +63,23 @@ def wait_for(condition: Callable[[], Any], what: str, seconds: float = 30) -> An
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def running_worker(config) -> Iterator[Any]:
+    """A worker started as `onequeue run` starts it (its stand-ins, web service and jobs on their intervals, on
+    threads of their own), and stopped on leaving the block."""
+    from worker import Worker
+
+    worker = Worker(config)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+def stops_within(worker, seconds: float) -> bool:
+    """Stop `worker` as SIGTERM stops `onequeue run`; whether it had wound down within `seconds`."""
+    threading.Thread(target=worker.stop, name="stopping", daemon=True).start()
+    return worker.join(seconds)

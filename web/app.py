@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import importlib
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 import uvicorn
 from fastapi import FastAPI
 
+from dispatch import Dispatcher, UnitDirectory
 from tickets.db import Database
 
 # Modules with `router(ctx: WebContext) -> fastapi.APIRouter`, mounted in this order.
@@ -19,11 +20,24 @@ ROUTE_MODULES: tuple[str, ...] = ("web.health_routes", "web.intake_routes", "web
 
 @dataclass
 class WebContext:
-    """What the routes need: the configuration, the database, and shared parts the worker built."""
+    """What the routes need: the configuration, the database, and providers of what may change while the
+    service runs. `dispatcher()` gives the dispatcher as the last hot reload of units.yaml and rules.yaml left it."""
 
     config: Any
     db: Database
-    parts: dict[str, Any] = field(default_factory=dict)
+    dispatcher: Callable[[], Dispatcher]
+
+    def units(self) -> UnitDirectory:
+        """The units directory as it is now."""
+        return self.dispatcher().units
+
+
+def serving(config, db: Database) -> WebContext:
+    """The context for `onequeue serve`, the service alone: it follows edits of the units and rules files itself."""
+    from dispatch.reload import RunningRules
+
+    rules = RunningRules(config.path(config.units_file), config.path(config.rules_file))
+    return WebContext(config, db, rules.current)
 
 
 def create_app(ctx: WebContext) -> FastAPI:

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from tickets.health import collect
+
 
 def router(ctx) -> APIRouter:
     r = APIRouter()
 
     @r.get("/health")
     def health() -> dict:
-        from cli.health import collect
-
         return collect(ctx.config, ctx.db)
 
     return r

@@ -55,21 +55,10 @@ def error(fmt: str, status: int, description: str) -> Response:
 def router(ctx) -> APIRouter:
     r = APIRouter()
     channels: dict[str, Open311Connector] = build_enabled(ctx.config.channels, kinds={"open311"})
-    units: dict[str, str] = {}
 
     def unit_name(unit_id: Optional[str]) -> str:
-        if not unit_id:
-            return ""
-        if not units:
-            dispatcher = ctx.parts.get("dispatcher")
-            if dispatcher is not None:
-                directory = dispatcher.units
-            else:
-                from dispatch import UnitDirectory
-
-                directory = UnitDirectory.from_file(ctx.config.path(ctx.config.units_file))
-            units.update({u.id: u.name for u in directory})
-        return units.get(unit_id, unit_id)
+        unit = ctx.units().get(unit_id) if unit_id else None
+        return unit.name if unit else (unit_id or "")
 
     def pick(fmt: str, jurisdiction: Optional[str]) -> tuple[str, Open311Connector]:
         if fmt not in FORMATS:

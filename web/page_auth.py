@@ -3,7 +3,6 @@ CSRF check of posted forms (`form_user`), the session cookie and its flags, and 
 from __future__ import annotations
 
 import secrets
-import threading
 from typing import Callable, Optional
 from urllib.parse import quote
 
@@ -33,23 +32,9 @@ class PageForbidden(Exception):
         self.message, self.status_code = message, status_code
 
 
-_units_lock = threading.Lock()
-
-
 def units_of(ctx):
-    """The units directory: the running worker's (it follows reloads of units.yaml), else units.yaml read once."""
-    worker = ctx.parts.get("worker")
-    if worker is not None:
-        return worker.dispatcher.units
-    dispatcher = ctx.parts.get("dispatcher")
-    if dispatcher is not None:
-        return dispatcher.units
-    with _units_lock:
-        if "units" not in ctx.parts:
-            from dispatch import UnitDirectory
-
-            ctx.parts["units"] = UnitDirectory.from_file(ctx.config.path(ctx.config.units_file))
-        return ctx.parts["units"]
+    """The units directory as the last reload of units.yaml left it."""
+    return ctx.units()
 
 
 def safe_next(value: Optional[str]) -> str:

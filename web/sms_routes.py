@@ -6,7 +6,6 @@ planned SMS, sent and tracked like every other, not a TwiML <Message>.
 """
 from __future__ import annotations
 
-import threading
 from typing import Optional
 
 import structlog
@@ -30,7 +29,6 @@ def router(ctx) -> APIRouter:
     sms = ctx.config.sms
     validator = RequestValidator(sms.auth_token)
     policy = RetryPolicy(max_attempts=sms.max_attempts, backoff_seconds=sms.backoff_seconds)
-    units = _UnitsSource(ctx)
 
     async def signed_form(request: Request, configured_url: Optional[str] = None):
         form = await request.form()
@@ -59,7 +57,7 @@ def router(ctx) -> APIRouter:
                 msg = find_message(s, sid, sms_id)
                 if msg is None:
                     return "unknown"
-                return apply_status(s, msg, sid, status, code, policy, units.get())
+                return apply_status(s, msg, sid, status, code, policy, ctx.units())
 
         done = await run_in_threadpool(record)
         log.info("sms_status", sid=sid, status=status, error_code=code, sms_id=sms_id, done=done)
@@ -77,7 +75,7 @@ def router(ctx) -> APIRouter:
         def record():
             with ctx.db.transaction() as s:
                 return handle_inbound(s, message_sid=sid, from_phone=sender, to_phone=form.get("To"),
-                                      body=str(form.get("Body") or ""), units=units.get(), templates=sms.templates)
+                                      body=str(form.get("Body") or ""), units=ctx.units(), templates=sms.templates)
 
         await run_in_threadpool(record)
         return Response(EMPTY_TWIML, media_type="text/xml")
@@ -104,22 +102,3 @@ def _int(value) -> Optional[int]:
     except ValueError:
         return None
 
-
-class _UnitsSource:
-    """The units directory the worker's dispatcher runs on, or units.yaml read once under `onequeue serve`."""
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self._loaded = None
-        self._lock = threading.Lock()
-
-    def get(self):
-        dispatcher = getattr(self.ctx.parts.get("worker"), "dispatcher", None) or self.ctx.parts.get("dispatcher")
-        if dispatcher is not None:
-            return dispatcher.units
-        with self._lock:
-            if self._loaded is None:
-                from dispatch import UnitDirectory
-
-                self._loaded = UnitDirectory.from_file(self.ctx.config.path(self.ctx.config.units_file))
-            return self._loaded

@@ -2,7 +2,6 @@
 messages it claimed and did not try, so that they go out at once, and once, when the provider is back."""
 from __future__ import annotations
 
-import signal
 import threading
 import time
 
@@ -14,7 +13,7 @@ from notify import Recipient, SmsPolicy, SmsSender, plan
 from notify.models import SmsMessage
 from notify.twilio_client import make_twilio_client
 from settings.config_schema import load_config
-from simulators.testing import TWILIO_SID, TWILIO_TOKEN, wait_for, write_config
+from simulators.testing import TWILIO_SID, TWILIO_TOKEN, stops_within, wait_for, write_config
 
 STOP_WITHIN = 10.0   # a generous bound on how long a run may go on once its worker is told to stop
 MESSAGES = 40
@@ -104,29 +103,23 @@ def test_a_send_run_hands_back_what_it_has_not_tried_when_its_time_is_spent(db, 
     assert sum(m.status == "pending" and m.claimed_by is None and m.attempts == 0 for m in rows) == report.handed_back
 
 
-def test_a_running_worker_stops_promptly_during_an_sms_outage(tmp_path, db_url, hotline, sms_provider, monkeypatch):
+def test_a_running_worker_stops_promptly_during_an_sms_outage(tmp_path, db_url, hotline, sms_provider):
     # given a worker running as `onequeue run` runs it, with twenty orders to dispatch and text, and a provider
     # that takes a second per message (a send run would take half a minute)
     hotline.add_orders(20)
     config = load_config(write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider))
     config.sms.max_attempts = 60
-    handlers = {}
-    monkeypatch.setattr(worker_module.signal, "signal", lambda sig, handler: handlers.__setitem__(sig, handler))
     sms_provider.latency = 1.0
     running = worker_module.Worker(config)
-    thread = threading.Thread(target=running.run, kwargs={"status": False}, daemon=True)
-    thread.start()
+    running.start()
     try:
-        wait_for(lambda: signal.SIGTERM in handlers, "the worker to start")
         wait_for(lambda: sms_provider.messages, "the first message to reach the provider")
-        # when it gets SIGTERM mid-run
-        handlers[signal.SIGTERM](signal.SIGTERM, None)
-        thread.join(STOP_WITHIN)
+        # when it is told to stop mid-run, as SIGTERM tells `onequeue run`
         # then it stops within the bound, leaving the rest pending for the next start
-        assert not thread.is_alive(), f"the worker still running {STOP_WITHIN} s after SIGTERM"
+        assert stops_within(running, STOP_WITHIN), f"the worker still running {STOP_WITHIN} s after SIGTERM"
         rows = messages(running.db)
         assert any(m.status == "pending" and m.claimed_by is None for m in rows)
         assert [m.id for m in rows if m.status == "sending"] == []
     finally:
         sms_provider.latency = 0.0
-        thread.join(120)
+        running.stop()

@@ -7,8 +7,6 @@ import json
 import logging
 import os
 import shutil
-import signal
-import threading
 
 import pytest
 import structlog
@@ -19,7 +17,7 @@ from cli.main import main as cli
 from dispatch.models import RulesStatus
 from settings.config_schema import load_config
 from settings.logging_setup import configure_logging
-from simulators.testing import ROOT, wait_for, write_config
+from simulators.testing import ROOT, stops_within, wait_for, write_config
 from tickets import Database, Ticket
 
 HOTLINE_FIRST = """rules:
@@ -71,31 +69,24 @@ def worker_logs():
     structlog.reset_defaults()
 
 
-def _start(config: str, monkeypatch):
-    """`Worker.run()` on its own thread, as `onequeue run` runs it; the returned function stops it as SIGTERM does."""
-    handlers = {}
-    monkeypatch.setattr(worker_module.signal, "signal", lambda sig, handler: handlers.__setitem__(sig, handler))
+def _start(config: str):
+    """A worker started as `onequeue run` starts it; the returned function stops it as SIGTERM does."""
     w = worker_module.Worker(load_config(config))
-    thread = threading.Thread(target=w.run, kwargs={"status": False}, daemon=True)
-    thread.start()
+    w.start()
 
     def stop():
-        wait_for(lambda: signal.SIGTERM in handlers, "the worker to start", seconds=20)
-        handlers[signal.SIGTERM](signal.SIGTERM, None)
-        thread.join(15)
-        assert not thread.is_alive()
+        assert stops_within(w, 15)
     return stop
 
 
-def test_a_rules_edit_under_a_running_worker(tmp_path, db, db_url, hotline, sms_provider, worker_logs, capsys,
-                                             monkeypatch):
+def test_a_rules_edit_under_a_running_worker(tmp_path, db, db_url, hotline, sms_provider, worker_logs, capsys):
     units, rules = tmp_path / "units.yaml", tmp_path / "rules.yaml"
     shutil.copy(ROOT / "units.yaml", units)
     shutil.copy(ROOT / "rules.yaml", rules)
     config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider, units_file=units, rules_file=rules)
     # given a running worker that has dispatched one order under the default rules
     hotline.add_orders(1)
-    stop = _start(config, monkeypatch)
+    stop = _start(config)
     try:
         first = wait_for(lambda: _decided(db, 1), "the first ticket", seconds=20)[0]
         assert first.assigned_unit != "sd-amr-command"     # no default rule sends a ticket there

@@ -4,8 +4,6 @@ once and in order, as the stand-ins' own records of the effects they applied sho
 from __future__ import annotations
 
 import json
-import signal
-import threading
 import time
 
 import pytest
@@ -15,7 +13,7 @@ import worker as worker_module
 from cli.main import main as cli
 from settings.config_schema import WritebackConfig, load_config
 from simulators.platform_12315 import Platform12315
-from simulators.testing import wait_for, write_config
+from simulators.testing import stops_within, wait_for, write_config
 from tickets import Ticket
 from writeback import OutboxItem
 
@@ -60,19 +58,13 @@ def config_for_both(tmp_path, db_url, hotline, sms_provider, platform):
     return path, config
 
 
-def start_worker(config, monkeypatch):
-    """`Worker.run()` on its own thread, as `onequeue run` runs it; returns a function that stops it as SIGTERM does."""
-    handlers = {}
-    monkeypatch.setattr(worker_module.signal, "signal", lambda sig, handler: handlers.__setitem__(sig, handler))
+def start_worker(config):
+    """A worker started as `onequeue run` starts it; returns a function that stops it as SIGTERM does."""
     worker = worker_module.Worker(config)
-    thread = threading.Thread(target=worker.run, kwargs={"status": False}, daemon=True)
-    thread.start()
+    worker.start()
 
     def stop():
-        wait_for(lambda: signal.SIGTERM in handlers, "the worker to start")
-        handlers[signal.SIGTERM](signal.SIGTERM, None)
-        thread.join(30)
-        assert not thread.is_alive()
+        assert stops_within(worker, 30)
     return stop
 
 
@@ -116,12 +108,12 @@ def applied(hotline, platform) -> list[tuple[str, str, str]]:
 
 @pytest.mark.slow
 def test_both_sources_down_refused_then_503_then_slow_and_every_result_arrives_once_in_order(
-        tmp_path, db, db_url, hotline, sms_provider, platform, monkeypatch, capsys):
+        tmp_path, db, db_url, hotline, sms_provider, platform, capsys):
     # given three complaints on each source, dispatched by a running worker
     hotline.add_orders(3)
     platform.add_cases(3)
     path, config = config_for_both(tmp_path, db_url, hotline, sms_provider, platform)
-    stop = start_worker(config, monkeypatch)
+    stop = start_worker(config)
     try:
         (a1, b1, c1), (a2, b2, c2) = wait_for(lambda: three_dispatched_on_each(db), "six tickets to be dispatched")
         # and one ticket of each source accepted, its signing delivered, before the outage

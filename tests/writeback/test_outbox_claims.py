@@ -2,7 +2,6 @@
 and a run ends soon after its worker is told to stop, whatever the source is doing."""
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections import Counter
@@ -15,7 +14,7 @@ import worker as worker_module
 from cli.main import main as cli
 from settings.config_schema import WritebackConfig, load_config
 from simulators import WorkOrder12345
-from simulators.testing import wait_for, write_config
+from simulators.testing import stops_within, wait_for, write_config
 from tickets.claims import Claims, work_batch
 from tickets.clock import ManualClock
 from tickets.models import Ticket
@@ -158,28 +157,22 @@ def test_a_delivery_run_returns_promptly_when_its_worker_stops_during_an_outage(
 
 
 def test_a_running_worker_stops_promptly_while_it_delivers_to_a_slow_source(
-        tmp_path, db_url, hotline, sms_provider, monkeypatch):
+        tmp_path, db_url, hotline, sms_provider):
     # given a worker running as `onequeue run` runs it, with thirty signings waiting at a source that takes a
     # second per request (a delivery run would take half a minute)
     path, config, _ = accepted_at_the_source(tmp_path, db_url, hotline, sms_provider, 30)
-    handlers = {}
-    monkeypatch.setattr(worker_module.signal, "signal", lambda sig, handler: handlers.__setitem__(sig, handler))
     hotline.latency = 1.0
     running = worker_module.Worker(config)
-    thread = threading.Thread(target=running.run, kwargs={"status": False}, daemon=True)
-    thread.start()
+    running.start()
     try:
-        wait_for(lambda: signal.SIGTERM in handlers, "the worker to start")
         wait_for(lambda: any(i.status == "delivered" for i in outbox(running.db)), "the first signing to arrive")
-        # when it gets SIGTERM mid-run
-        handlers[signal.SIGTERM](signal.SIGTERM, None)
-        thread.join(STOP_WITHIN)
+        # when it is told to stop mid-run, as SIGTERM tells `onequeue run`
         # then it stops within the bound, leaving the rest for the next start
-        assert not thread.is_alive(), f"the worker still running {STOP_WITHIN} s after SIGTERM"
+        assert stops_within(running, STOP_WITHIN), f"the worker still running {STOP_WITHIN} s after SIGTERM"
         assert any(i.status == "pending" and i.claimed_by is None for i in outbox(running.db))
     finally:
         hotline.latency = 0.0
-        thread.join(120)
+        running.stop()
 
 
 def test_a_claim_held_by_a_stalled_worker_is_taken_up_once_the_clock_passes_it(

@@ -1,12 +1,14 @@
-"""Health: queue depth by state, per-channel pull state, SMS and write-back counts, from the database."""
+"""The health of the whole queue, gathered from each part's own figures: the command line (`onequeue health`,
+the worker's status line) and the HTTP service (`GET /health`) all read it from here."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from connectors import build_connector
-from dispatch.models import RulesStatus
+from dispatch.health import rules_health
 from notify.health import sms_health
 from notify.models import SmsMessage
 from sla.health import sla_health
@@ -16,7 +18,12 @@ from tickets.store import counts_by_status
 from writeback import OutboxItem
 
 
+def _by_status(session: Session, column) -> dict[str, int]:
+    return dict(session.execute(select(column, func.count()).group_by(column)).all())
+
+
 def collect(config, db: Database) -> dict:
+    """Queue depth by state, per-channel pull state, SMS and write-back counts, deadlines and rules."""
     now = datetime.now(timezone.utc)
     with db.transaction() as s:
         tickets = counts_by_status(s)
@@ -24,11 +31,10 @@ def collect(config, db: Database) -> dict:
         quarantined = dict(s.execute(select(QuarantinedRecord.channel, func.count())
                                      .where(QuarantinedRecord.resolved_at.is_(None))
                                      .group_by(QuarantinedRecord.channel)).all())
-        sms = dict(s.execute(select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all())
-        outbox = dict(s.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all())
+        sms, outbox = _by_status(s, SmsMessage.status), _by_status(s, OutboxItem.status)
         deadlines = sla_health(s, config.sla, now)
         sms_delivery = sms_health(s)
-        rules = rules_health(config, s)
+        rules = rules_health(s, str(config.path(config.rules_file)), str(config.path(config.units_file)))
     channels = []
     for ch in config.channels:
         cur = cursors.get(ch.name)
@@ -50,14 +56,15 @@ def collect(config, db: Database) -> dict:
             "deadlines": deadlines, "rules": rules}
 
 
-def rules_health(config, session) -> dict:
-    """The rules the workers run: "refused" when the file on disk was refused and older rules still run."""
-    status = session.get(RulesStatus, "dispatch")
-    if status is None:
-        return {"state": "not loaded", "file": str(config.path(config.rules_file)),
-                "units_file": str(config.path(config.units_file)), "rule_count": None, "loaded_at": None,
-                "loaded_by": None, "last_error": None, "last_error_at": None}
-    refused = status.last_error_at is not None and (status.loaded_at is None or status.last_error_at > status.loaded_at)
-    return {"state": "refused" if refused else "running", "file": status.rules_file, "units_file": status.units_file,
-            "rule_count": status.rule_count, "loaded_at": status.loaded_at, "loaded_by": status.loaded_by,
-            "last_error": status.last_error, "last_error_at": status.last_error_at}
+def status_line(db: Database) -> str:
+    """One line for a running worker's console: tickets by state, SMS and write-backs."""
+    with db.transaction() as s:
+        counts = counts_by_status(s)
+        sms, outbox = _by_status(s, SmsMessage.status), _by_status(s, OutboxItem.status)
+    parts = [f"tickets {sum(counts.values())}"] + [f"{k} {v}" for k, v in sorted(counts.items())]
+    out = sms.get("sent", 0) + sms.get("delivered", 0)
+    parts.append(f"sms sent {out} (delivered {sms.get('delivered', 0)}) pending {sms.get('pending', 0)} "
+                 f"failed {sms.get('failed', 0) + sms.get('undelivered', 0)}")
+    parts.append(f"write-backs done {outbox.get('delivered', 0)} pending {outbox.get('pending', 0)} "
+                 f"dead {outbox.get('dead', 0)}")
+    return " | ".join(parts)
