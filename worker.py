@@ -48,7 +48,7 @@ def install_listeners() -> None:
 
 class Worker:
     """One worker process: every job here is safe to run in several processes on one PostgreSQL database.
-    `start()` returns once the jobs run; `stop()` winds them down and returns when they have; `join()` waits for that."""
+    `start()` returns once the jobs run; `stop()` winds them down and returns when they have; `join()` waits."""
 
     def __init__(self, config: AppConfig, owner: Optional[str] = None):
         self.config, j, sms, wb = config, config.jobs, config.sms, config.writeback
@@ -78,8 +78,6 @@ class Worker:
     def dispatcher(self):
         """The dispatcher as the last reload left it."""
         return self.rules.dispatcher
-
-    # --- the jobs ------------------------------------------------------------------------------
 
     def poll(self, name: str):
         on_withdrawn = lambda s, result: withdrawn_at_source(s, result, self.dispatcher.units,  # noqa: E731
@@ -122,8 +120,6 @@ class Worker:
             jobs.append(("reconcile", self.reconcile, wb.reconcile_minutes * 60))
         return jobs
 
-    # --- running ------------------------------------------------------------------------------
-
     def prepare(self) -> None:
         """Bring the schema up to date before any job runs, and deadlines computed under another calendar."""
         upgrade(self.db.engine)
@@ -147,20 +143,14 @@ class Worker:
         self.stand_ins += start_demo(self.config)
 
     def start_web(self) -> None:
-        """Serve the webhooks and health from this process, if `web.enabled`."""
-        if not self.config.web.enabled:
-            return
-        from web import WebContext, create_app, serve_in_thread
-        from web.app import bound_port
-        from web.sms_routes import STATUS_PATH
+        """Serve the webhooks, pages and health from this process, if `web.enabled`."""
+        if self.config.web.enabled:
+            from web.app import WebContext, serve_here
+            from web.sms_routes import STATUS_PATH
 
-        web = self.config.web
-        self.web_server, _ = serve_in_thread(create_app(WebContext(self.config, self.db, self.rules.current)), web.host,
-                                             web.port)
-        self.web_url = web.base_url(bound_port(self.web_server))
-        if not self.config.sms.status_callback_url:  # delivery reports come back to this service
-            self.sms.policy.status_callback = self.web_url + STATUS_PATH
-        log.info("web_started", url=self.web_url)
+            self.web_server, self.web_url = serve_here(WebContext(self.config, self.db, self.rules.current))
+            if not self.config.sms.status_callback_url:  # delivery reports come back to this service
+                self.sms.policy.status_callback = self.web_url + STATUS_PATH
 
     def start(self) -> None:
         """Start the stand-ins, the web service and the jobs on their intervals, and return."""

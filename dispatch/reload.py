@@ -168,15 +168,21 @@ class RunningRules:
 
     def __call__(self) -> Dispatcher:
         """The dispatcher to use now; a reload's outcome is saved for `onequeue health` when there is a database."""
-        return self._current(self.db)
+        with self._lock:   # one reload at a time, and the newest dispatcher is the one kept
+            return self._reload(self.db)
 
     def current(self) -> Dispatcher:
-        """The same, without writing to the database: for callers that may be inside a transaction of their own."""
-        return self._current(None)
+        """The same, for callers that may be inside a transaction of their own: it writes nothing, and never waits
+        for a reload under way elsewhere (that one may be waiting for the caller's transaction to end)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                return self._reload(None)
+            finally:
+                self._lock.release()
+        return self.dispatcher
 
-    def _current(self, db) -> Dispatcher:
-        with self._lock:   # one reload at a time, and the newest dispatcher is the one kept
-            fresh = self.reloader.reload_if_changed(db, self.owner)
-            if fresh is not None:
-                self.dispatcher = fresh   # a batch already running keeps the dispatcher it started with
-            return self.dispatcher
+    def _reload(self, db) -> Dispatcher:
+        fresh = self.reloader.reload_if_changed(db, self.owner)
+        if fresh is not None:
+            self.dispatcher = fresh   # a batch already running keeps the dispatcher it started with
+        return self.dispatcher

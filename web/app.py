@@ -6,11 +6,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+import structlog
 import uvicorn
 from fastapi import FastAPI
 
 from dispatch import Dispatcher, UnitDirectory
 from tickets.db import Database
+
+log = structlog.get_logger("web")
 
 # Modules with `router(ctx: WebContext) -> fastapi.APIRouter`, mounted in this order.
 # A module may also have `install(app: FastAPI)` for what a router cannot carry (mounts, exception handlers).
@@ -64,6 +67,16 @@ def serve_in_thread(app: FastAPI, host: str, port: int) -> tuple[_Server, thread
     while not server.started and thread.is_alive():
         threading.Event().wait(0.02)
     return server, thread
+
+
+def serve_here(ctx: WebContext) -> tuple[_Server, str]:
+    """Serve the application on `web.host` and `web.port` from a thread of this process; returns the server and
+    the base URL it answers on, once it accepts connections."""
+    web = ctx.config.web
+    server, _ = serve_in_thread(create_app(ctx), web.host, web.port)
+    url = web.base_url(bound_port(server))
+    log.info("web_started", url=url)
+    return server, url
 
 
 def bound_port(server: _Server) -> Optional[int]:
