@@ -11,6 +11,7 @@ X-Timestamp and X-Sign = hex HMAC-SHA256 of "METHOD\\nPATH\\nSORTED_QUERY\\nTIME
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
@@ -25,7 +26,7 @@ from urllib.parse import urlencode
 
 from simulators.http_base import Reply, Request, StandInServer, json_reply
 from simulators.order_factory import MOBILE_PREFIXES, SURNAMES
-from simulators.record_store import EffectsLog
+from simulators.record_store import EffectsLog, RecordStore
 
 CST = timezone(timedelta(hours=8))
 TIME = "%Y-%m-%d %H:%M:%S"      # lastModified
@@ -66,13 +67,14 @@ class MallComplaints(StandInServer):
         self.auth, self.client_id, self.client_secret, self.static_token = auth, client_id, client_secret, token
         self.token_ttl = token_ttl
         self.rng = random.Random(seed)
-        self.complaints: dict[str, dict] = {}
         self.requests: list[dict] = []                 # each list request's query, for tests
         self.on_list: Optional[Callable[[Request], None]] = None
         self._tokens: dict[str, float] = {}
         self._keys: dict[str, dict] = {}
         self._lock = threading.RLock()
-        self._unsorted_pages = 0
+        self._complaints = RecordStore(self._lock, stamp=lambda previous: self._tick(), time_field="lastModified",
+                                       time_text=lambda stamp: stamp.strftime(TIME),
+                                       tie_break=lambda stored: stored.record.get("complaintNo") or "")
         self._feedback_log = EffectsLog(self._lock)  # each feedback applied, in order
         self._seq = 0
         self._clock = datetime.now(CST).replace(microsecond=0) - timedelta(hours=2)
@@ -84,11 +86,17 @@ class MallComplaints(StandInServer):
         self._clock = max(self._clock + timedelta(seconds=1), datetime.now(CST).replace(microsecond=0))
         return self._clock
 
+    @property
+    def complaints(self) -> dict[str, dict]:
+        """Copies of every complaint by number, in the order they came in."""
+        return self._complaints.copies_by_key()
+
     def add_complaints(self, n: int, *, malformed: int = 0) -> list[dict]:
+        """Add `n` new complaints and `malformed` broken ones; returns copies of them."""
         made = []
         with self._lock:
             for i in range(n + malformed):
-                made.append(self._new(broken=i >= n))
+                made.append(copy.deepcopy(self._new(broken=i >= n)))
         return made
 
     def _new(self, broken: bool = False) -> dict:
@@ -125,15 +133,17 @@ class MallComplaints(StandInServer):
                 record["createdTime"] = "昨天下午"
             else:
                 record["type"] = "PRAISE"
-        self.complaints[number] = record
+        self._complaints.add(number, record, stamp)
         return record
 
     def update(self, number: str, **fields: Any) -> dict:
         with self._lock:
-            record = self.complaints[number]
-            record.update(fields)
-            record["lastModified"] = self._tick().strftime(TIME)
-            return dict(record)
+            stored = self._complaints.find(number)
+            if stored is None:
+                raise KeyError(f"no complaint {number!r}")
+            stored.record.update(copy.deepcopy(fields))
+            self._complaints.touch(stored)
+            return copy.deepcopy(stored.record)
 
     def cancel(self, number: str) -> dict:
         return self.update(number, state="CANCELLED")
@@ -149,8 +159,7 @@ class MallComplaints(StandInServer):
     def unsort_next_page(self, n: int = 1) -> None:
         """The next `n` list answers come out of order: the complaint in the middle of the page is changed as it
         is read and shows its new lastModified, later than every complaint after it."""
-        with self._lock:
-            self._unsorted_pages += n
+        self._complaints.unsort_next_page(n)
 
     def generate(self, batch: int) -> None:
         self.add_complaints(batch)
@@ -224,12 +233,17 @@ class MallComplaints(StandInServer):
         if not 1 <= size <= 100:
             return json_reply(400, {"success": False, "errorCode": "BAD_PAGE_SIZE", "errorMsg": "pageSize 1..100"})
         after = request.arg("modifiedAfter")
+        try:
+            since = datetime.fromisoformat(after) if after else None
+        except ValueError:
+            return json_reply(400, {"success": False, "errorCode": "BAD_MODIFIED_AFTER",
+                                    "errorMsg": "modifiedAfter yyyy-MM-dd HH:mm:ss"})
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=CST)
         token = request.arg("pageToken")
         with self._lock:
             self.requests.append({k: v[0] for k, v in request.query.items()})
-            rows = sorted(self.complaints.values(), key=lambda r: (r["lastModified"], r["complaintNo"]))
-            if after:
-                rows = [r for r in rows if r["lastModified"] >= after]  # inclusive, to the second
+            rows = self._complaints.listing(since)  # inclusive, to the second
             if token:
                 try:
                     offset = int(base64.urlsafe_b64decode(token.encode()).decode())
@@ -237,10 +251,7 @@ class MallComplaints(StandInServer):
                     return json_reply(400, {"success": False, "errorCode": "BAD_PAGE_TOKEN"})
             else:
                 offset = (int(request.arg("pageNo", "1")) - 1) * size
-            if self._unsorted_pages and len(rows[offset:offset + size]) >= 3:
-                self._unsorted_pages -= 1
-                rows[offset + len(rows[offset:offset + size]) // 2]["lastModified"] = self._tick().strftime(TIME)
-            page = [json.loads(json.dumps(r)) for r in rows[offset:offset + size]]
+            page = self._complaints.read_page(rows[offset:offset + size])
             more = offset + size < len(rows)
         next_token = base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else None
         return json_reply(200, {"success": True, "errorCode": None,
@@ -255,9 +266,10 @@ class MallComplaints(StandInServer):
         with self._lock:
             if key and key in self._keys:
                 return json_reply(200, self._keys[key])
-            record = self.complaints.get(number)
-            if record is None:
+            stored = self._complaints.find(number)
+            if stored is None:
                 return json_reply(404, {"success": False, "errorCode": "NOT_FOUND"})
+            record = stored.record
             state = body.get("state")
             if state not in MOVES or not str(body.get("handlerOrg") or "").strip():
                 return json_reply(400, {"success": False, "errorCode": "BAD_FEEDBACK",
@@ -268,7 +280,7 @@ class MallComplaints(StandInServer):
                 return json_reply(409, {"success": False, "errorCode": "STATE_CONFLICT",
                                         "errorMsg": f"{record['state']} → {state}"})
             record["state"] = state
-            record["lastModified"] = self._tick().strftime(TIME)
+            self._complaints.touch(stored)
             self._feedback_log.add({"complaintNo": number, "state": state, "replyContent": body.get("replyContent"),
                                   "handlerOrg": body.get("handlerOrg")})
             answer = {"success": True, "errorCode": None, "data": {"complaintNo": number, "state": state}}

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from urllib.parse import unquote
 
 from simulators.http_base import RateLimiter, Reply, Request, StandInServer, json_reply, retry_after_header
-from simulators.record_store import EffectsLog
+from simulators.record_store import EffectsLog, RecordStore, Stored
 from simulators.order_factory import OrderFactory, Place, add_working_days, iso, load_places
 from simulators.workorders_12345 import SHANGHAI
 
@@ -47,16 +47,6 @@ PROBLEMS = [
     (r"退款|退费|退还|退货|合同|押金", "07", "合同"),
 ]
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-
-@dataclass
-class _Case:
-    key: str  # caseId, or an internal key for a case that has none
-    record: dict
-    modified: datetime  # the modifiedAt the platform reports (and sorts and filters by)
-
-    def sort_key(self) -> tuple[datetime, str]:
-        return self.modified, self.key
 
 
 @dataclass
@@ -111,14 +101,12 @@ class Platform12315(StandInServer):
         self._fault_rng = random.Random(None if seed is None else seed + 1)
         self._places = load_places()
         self._lock = threading.RLock()
-        self._cases: dict[str, _Case] = {}
-        self._sorted: list[_Case] | None = None
+        self._cases = RecordStore(self._lock, stamp=self._stamp, time_field="modifiedAt", time_text=iso)
         self._cursors: dict[str, _Cursor] = {}
         self._tokens: dict[str, datetime] = {}
         self._answers: dict[str, tuple[str, dict]] = {}  # idempotencyKey -> (caseId, first answer)
         self._effects = EffectsLog(self._lock)
         self._seq = 120
-        self._unsorted_pages = 0
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -150,8 +138,7 @@ class Platform12315(StandInServer):
         """The next `n` list answers come out of order, as from a platform whose index lags its rows: the case
         in the middle of the page is changed as it is read and shows its new modifiedAt, later than every case
         after it, on this page and on the pages to come."""
-        with self._lock:
-            self._unsorted_pages += n
+        self._cases.unsort_next_page(n)
 
     def expire_cursors(self) -> None:
         """Every paging cursor issued so far is expired, as if cursor_ttl had passed."""
@@ -180,9 +167,8 @@ class Platform12315(StandInServer):
                     record = self._break(rng, record, i - n)
                 key = record.get("caseId") if isinstance(record.get("caseId"), str) and record["caseId"] else None
                 key = key or f"~malformed-{case_id}"
-                self._cases[key] = _Case(key, record, stamp)
+                self._cases.add(key, record, stamp)
                 added.append(copy.deepcopy(record))
-            self._sorted = None
         return added
 
     def add_case(self, **fields: Any) -> dict:
@@ -196,8 +182,7 @@ class Platform12315(StandInServer):
                     record[name].update(value)
                 else:
                     record[name] = value
-            self._cases[case_id] = _Case(case_id, record, stamp)
-            self._sorted = None
+            self._cases.add(case_id, record, stamp)
             return copy.deepcopy(record)
 
     def update_case(self, case_id: str, **fields: Any) -> dict:
@@ -205,7 +190,7 @@ class Platform12315(StandInServer):
         with self._lock:
             case = self._get(case_id)
             case.record.update(copy.deepcopy(fields))
-            self._touch(case)
+            self._cases.touch(case)
             return copy.deepcopy(case.record)
 
     def withdraw(self, case_id: str) -> dict:
@@ -219,8 +204,7 @@ class Platform12315(StandInServer):
     @property
     def cases(self) -> list[dict]:
         """Every case, malformed ones included, in listing order."""
-        with self._lock:
-            return [copy.deepcopy(c.record) for c in self._listing()]
+        return self._cases.copies()
 
     @property
     def effects(self) -> list[dict]:
@@ -233,8 +217,8 @@ class Platform12315(StandInServer):
     def generate(self, batch: int) -> None:
         self.add_cases(batch)
 
-    def _get(self, case_id: str) -> _Case:
-        case = self._cases.get(case_id) if case_id else None
+    def _get(self, case_id: str) -> Stored:
+        case = self._cases.find(case_id)
         if case is None:
             raise KeyError(f"no case {case_id!r}")
         return case
@@ -256,16 +240,6 @@ class Platform12315(StandInServer):
         if previous is not None and stamp <= previous:
             stamp = previous + timedelta(seconds=1)
         return stamp
-
-    def _touch(self, case: _Case) -> None:
-        case.modified = self._stamp(case.modified)
-        case.record["modifiedAt"] = iso(case.modified)
-        self._sorted = None
-
-    def _listing(self) -> list[_Case]:
-        if self._sorted is None:
-            self._sorted = sorted(self._cases.values(), key=_Case.sort_key)
-        return self._sorted
 
     def _case(self, factory: OrderFactory, case_id: str, now: datetime) -> dict:
         """A case made from a realistic hotline order, reworded as the platform records it."""
@@ -399,20 +373,14 @@ class Platform12315(StandInServer):
                 del self._cursors[token]
             else:
                 cursor = _Cursor(_since(request.arg("modifiedSince")), None, limit, self.now())
-            listing = [c for c in self._listing()
-                       if (cursor.since is None or c.modified >= cursor.since)
-                       and (cursor.after is None or c.sort_key() > cursor.after)]
+            listing = [c for c in self._cases.listing(cursor.since)
+                       if cursor.after is None or self._cases.sort_key(c) > cursor.after]
             page = listing[:limit]
             next_token = None
             if len(listing) > limit:
                 next_token = secrets.token_urlsafe(18)
-                self._cursors[next_token] = _Cursor(cursor.since, page[-1].sort_key(), limit, self.now())
-            data = [copy.deepcopy(c.record) for c in page]
-            if self._unsorted_pages and len(page) >= 3:
-                self._unsorted_pages -= 1
-                middle = len(page) // 2
-                self._touch(page[middle])
-                data[middle] = copy.deepcopy(page[middle].record)
+                self._cursors[next_token] = _Cursor(cursor.since, self._cases.sort_key(page[-1]), limit, self.now())
+            data = self._cases.read_page(page)
         return json_reply(200, {"data": data, "nextCursor": next_token})
 
     def _event(self, case_id: str, request: Request) -> Reply:
@@ -425,7 +393,7 @@ class Platform12315(StandInServer):
                     raise _Problem(422, {"error": "invalid_body",
                                          "detail": "idempotencyKey was already used for another case"})
                 return json_reply(200, answer)
-            case = self._cases.get(case_id) if not case_id.startswith("~") else None
+            case = self._cases.find(case_id) if not case_id.startswith("~") else None
             if case is None:
                 raise _Problem(404, {"error": "not_found"})
             record = case.record
@@ -440,7 +408,7 @@ class Platform12315(StandInServer):
                     record["recoveredAmount"] = body["recoveredAmount"]
             if body["type"] in ("CLOSED", "REJECTED", "TRANSFERRED"):
                 record["result"] = {"type": body["type"], "note": body.get("note", ""), "at": body["occurredAt"]}
-            self._touch(case)
+            self._cases.touch(case)
             event_id = f"EV{len(self._effects.entries) + 1:08d}"
             self._effects.add({"caseId": case_id, "type": body["type"], "idempotencyKey": key,
                                   "body": copy.deepcopy(body), "at": at})

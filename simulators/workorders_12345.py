@@ -2,7 +2,6 @@
 it keeps orders, tokens and write effects, and can be told to throttle, go into maintenance or fail."""
 from __future__ import annotations
 
-import bisect
 import copy
 import json
 import math
@@ -10,7 +9,6 @@ import os
 import random
 import secrets
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable
@@ -26,7 +24,7 @@ from simulators.http_base import (
     log,
     retry_after_header,
 )
-from simulators.record_store import EffectsLog
+from simulators.record_store import EffectsLog, RecordStore, Stored
 from simulators.order_factory import OrderFactory, add_working_days, iso, load_places
 
 
@@ -61,16 +59,6 @@ _BAD_GATEWAY_HTML = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
-
-
-@dataclass
-class _Stored:
-    key: str  # GDBH, or an internal key for a record that has none
-    record: dict
-    updated: datetime  # ordering time; equals GXSJ unless the record's GXSJ is garbage
-
-    def sort_key(self) -> tuple[datetime, str]:
-        return self.updated, str(self.record.get("GDBH") or "")
 
 
 class _BadRequest(Exception):
@@ -120,16 +108,15 @@ class WorkOrder12345(StandInServer):
         self._fault_rng = random.Random(None if seed is None else seed + 1)
         self._places = load_places()
         self._lock = threading.RLock()
-        self._orders: dict[str, _Stored] = {}
-        self._sorted: list[_Stored] | None = None  # listing order, rebuilt after a change
-        self._sorted_times: list[datetime] = []  # their update times, to find updated_since by bisection
+        # Orders that changed in the same second list by GDBH, so malformed ones (no GDBH) come first.
+        self._orders = RecordStore(self._lock, stamp=self._next_stamp, time_field="GXSJ", time_text=iso,
+                                   tie_break=lambda stored: str(stored.record.get("GDBH") or ""))
         self._effects = EffectsLog(self._lock)
         self._answers: dict[str, tuple[int, dict]] = {}
         self._tokens: dict[str, datetime] = {}
         self._seq = 4700
         self._last_stamp: datetime | None = None
         self._maintenance_answers = 0
-        self._unsorted_pages = 0
         self.token_requests = 0  # token calls answered, refused ones included
 
     # -- faults -----------------------------------------------------------------------------
@@ -159,8 +146,7 @@ class WorkOrder12345(StandInServer):
         """The next `n` list answers come out of order, as from a source whose index lags its rows: the order
         in the middle of the page is updated as it is read and shows its new GXSJ, later than every order after
         it, on this page and on the pages to come."""
-        with self._lock:
-            self._unsorted_pages += n
+        self._orders.unsort_next_page(n)
 
     def expire_tokens(self) -> None:
         """Make every token issued so far expired, as if token_ttl had passed."""
@@ -188,9 +174,8 @@ class WorkOrder12345(StandInServer):
                 else:
                     record = factory.malformed(gdbh, stamp, i - n)
                 key = record.get("GDBH") or f"~malformed-{gdbh}"
-                self._orders[key] = _Stored(key, record, stamp)
+                self._orders.add(key, record, stamp)
                 added.append(copy.deepcopy(record))
-            self._sorted = None
         return added
 
     def update_order(self, gdbh: str, **fields: Any) -> dict:
@@ -198,7 +183,7 @@ class WorkOrder12345(StandInServer):
         with self._lock:
             stored = self._get(gdbh)
             stored.record.update(copy.deepcopy(fields))
-            self._touch(stored)
+            self._orders.touch(stored)
             return copy.deepcopy(stored.record)
 
     def withdraw(self, gdbh: str) -> dict:
@@ -212,8 +197,7 @@ class WorkOrder12345(StandInServer):
     @property
     def orders(self) -> list[dict]:
         """Every order, malformed ones included, in listing order."""
-        with self._lock:
-            return [copy.deepcopy(s.record) for s in self._listing()]
+        return self._orders.copies()
 
     @property
     def effects(self) -> list[dict]:
@@ -226,8 +210,8 @@ class WorkOrder12345(StandInServer):
     def generate(self, batch: int) -> None:
         self.add_orders(batch)
 
-    def _get(self, gdbh: str) -> _Stored:
-        stored = self._orders.get(gdbh) if gdbh else None
+    def _get(self, gdbh: str) -> Stored:
+        stored = self._orders.find(gdbh)
         if stored is None:
             raise KeyError(f"no work order {gdbh!r}")
         return stored
@@ -249,17 +233,6 @@ class WorkOrder12345(StandInServer):
             stamp = previous + timedelta(seconds=1)
         self._last_stamp = stamp
         return stamp
-
-    def _touch(self, stored: _Stored) -> None:
-        stored.updated = self._next_stamp(stored.updated)
-        stored.record["GXSJ"] = iso(stored.updated)
-        self._sorted = None
-
-    def _listing(self) -> list[_Stored]:
-        if self._sorted is None:
-            self._sorted = sorted(self._orders.values(), key=_Stored.sort_key)
-            self._sorted_times = [s.updated for s in self._sorted]
-        return self._sorted
 
     # -- HTTP -------------------------------------------------------------------------------
 
@@ -364,17 +337,10 @@ class WorkOrder12345(StandInServer):
         if self.on_list:
             self.on_list({"updated_since": since, "page": page, "page_size": page_size})
         with self._lock:
-            listing = self._listing()
-            first = bisect.bisect_left(self._sorted_times, since_time) if since_time else 0
-            start = first + (page - 1) * page_size
-            page_orders = listing[start:start + page_size]
-            items = [copy.deepcopy(s.record) for s in page_orders]
-            total = len(listing) - first
-            if self._unsorted_pages and len(items) >= 3:
-                self._unsorted_pages -= 1
-                middle = len(items) // 2
-                self._touch(page_orders[middle])
-                items[middle] = copy.deepcopy(page_orders[middle].record)
+            listing = self._orders.listing(since_time)
+            start = (page - 1) * page_size
+            items = self._orders.read_page(listing[start:start + page_size])
+            total = len(listing)
         return json_reply(200, {"code": 0, "total": total, "page": page, "page_size": page_size, "items": items})
 
     def _write(self, call: str, gdbh: str, body: dict) -> Reply:
@@ -386,7 +352,7 @@ class WorkOrder12345(StandInServer):
             if request_id in self._answers:
                 status, payload = self._answers[request_id]
                 return json_reply(status, payload)
-            stored = self._orders.get(gdbh) if gdbh and not gdbh.startswith("~") else None
+            stored = self._orders.find(gdbh) if not gdbh.startswith("~") else None
             if stored is None:
                 answer = (404, {"code": 40400, "msg": "工单不存在"})
             else:
@@ -394,7 +360,7 @@ class WorkOrder12345(StandInServer):
             self._answers[request_id] = answer
         return json_reply(*answer)
 
-    def _apply(self, call: str, variant: str | None, stored: _Stored, body: dict, request_id: str):
+    def _apply(self, call: str, variant: str | None, stored: Stored, body: dict, request_id: str):
         record = stored.record
         status = record.get("ZT")
         if call == "sign" and status in SIGNED:
@@ -418,7 +384,7 @@ class WorkOrder12345(StandInServer):
             except (KeyError, TypeError, ValueError):
                 pass  # a deadline that is not a date stays as it is
         record["ZT"] = new_status
-        self._touch(stored)
+        self._orders.touch(stored)
         self._effects.add(
             {"gdbh": stored.key, "call": call, "request_id": request_id, "body": copy.deepcopy(body), "at": now}
         )
@@ -443,7 +409,8 @@ class WorkOrder12345(StandInServer):
                 "version": 1,
                 "seq": self._seq,
                 "last_stamp": iso(self._last_stamp) if self._last_stamp else None,
-                "orders": [{"key": s.key, "updated": iso(s.updated), "record": s.record} for s in self._listing()],
+                "orders": [{"key": s.key, "updated": iso(s.changed), "record": s.record}
+                           for s in self._orders.listing()],
                 "effects": self._effects.entries,
                 "answers": {rid: [status, payload] for rid, (status, payload) in self._answers.items()},
             }
@@ -457,10 +424,7 @@ class WorkOrder12345(StandInServer):
         with self._lock:
             self._seq = state["seq"]
             self._last_stamp = _parse_time(state["last_stamp"]) if state["last_stamp"] else None
-            self._orders = {
-                o["key"]: _Stored(o["key"], o["record"], _parse_time(o["updated"])) for o in state["orders"]
-            }
-            self._sorted = None
+            self._orders.replace(Stored(o["key"], o["record"], _parse_time(o["updated"])) for o in state["orders"])
             self._effects.entries = state["effects"]
             self._answers = {rid: (status, payload) for rid, (status, payload) in state["answers"].items()}
         log.info("12345 stand-in loaded %d orders from %s", len(self._orders), self.state_file)
