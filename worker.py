@@ -26,7 +26,7 @@ from settings.config_schema import AppConfig
 from settings.logging_setup import configure_logging
 from simulators.demo import start_demo, stop_demo
 from sla import Deadlines, follow_ticket_events, recompute_stale, scan_due, start_clocks_many
-from tickets import Database
+from tickets import CHINA_TZ, Database
 from tickets.duplicates import DuplicatePolicy
 from tickets.migrate import upgrade
 from tickets.withdrawal import withdrawn_at_source
@@ -157,7 +157,7 @@ class Worker:
         self.prepare()
         self.start_demo()
         self.start_web()
-        self.scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
+        self.scheduler = BackgroundScheduler(timezone=CHINA_TZ)
         for name, job, seconds in self.jobs():   # at once, but reconciliation re-reads whole windows: it waits
             first = {} if name == "reconcile" else {"next_run_time": datetime.now(timezone.utc)}
             self.scheduler.add_job(self._guarded, "interval", args=(name, job), seconds=seconds, id=name,

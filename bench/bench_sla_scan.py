@@ -30,15 +30,15 @@ sys.path.insert(0, str(ROOT))
 from dispatch import UnitDirectory  # noqa: E402
 from notify.models import SmsMessage  # noqa: E402
 from sla import Deadlines, SlaConfig, scan_due  # noqa: E402
-from sla.calendar_cn import LOCAL  # noqa: E402
 from sla.models import SlaNotice, TicketClock  # noqa: E402
 from tickets.db import Database  # noqa: E402
 from tickets.migrate import upgrade  # noqa: E402
+from tickets.vocabulary import CHINA_TZ  # noqa: E402
 
 STATION = "st-daliang-01"
 DUE = 10
-RECEIVED = datetime(2026, 9, 30, 10, tzinfo=LOCAL).astimezone(timezone.utc)
-NOW = datetime(2026, 10, 27, 9, tzinfo=LOCAL)            # the 1-working-day point of tickets received above
+RECEIVED = datetime(2026, 9, 30, 10, tzinfo=CHINA_TZ).astimezone(timezone.utc)
+NOW = datetime(2026, 10, 27, 9, tzinfo=CHINA_TZ)            # the 1-working-day point of tickets received above
 FAR = datetime(2026, 12, 1, tzinfo=timezone.utc)         # where the other clocks' next action lies
 STOPS = ",resolved,returned,closed,rejected,withdrawn,duplicate,"
 

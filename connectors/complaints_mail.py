@@ -11,7 +11,7 @@ import smtplib
 import socket
 import ssl
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, format_datetime
 from typing import Iterator, Literal, Optional
@@ -29,10 +29,10 @@ from connectors.base import (
     WriteBackResult,
 )
 from tickets.schema import BadRecord, IncomingTicket
+from tickets.vocabulary import CHINA_TZ as CST, KIND_LABELS
 
-CST = timezone(timedelta(hours=8))
 MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
-KIND_WORDS = (("举报", "report"), ("咨询", "consultation"), ("建议", "suggestion"), ("求助", "help"))
+KIND_WORDS = tuple((KIND_LABELS[kind], kind) for kind in ("report", "consultation", "suggestion", "help"))  # first found wins
 EFFECT_HEADER = "X-Onequeue-Effect"
 
 

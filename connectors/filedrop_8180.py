@@ -18,7 +18,7 @@ import itertools
 import json
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -35,13 +35,13 @@ from connectors.base import (
     WriteBackResult,
 )
 from tickets.schema import BadRecord, IncomingTicket
+from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL
 
 log = structlog.get_logger("connectors.8180")
 
-CST = timezone(timedelta(hours=8))
 HEADER = ["受理编号", "来电时间", "来电人", "联系电话", "被投诉单位", "事发地址", "诉求类别", "诉求内容"]
 RESULT_HEADER = ["受理编号", "处理状态", "处理结果", "承办单位", "办结时间"]
-KINDS = {"投诉": "complaint", "举报": "report", "咨询": "consultation"}
+KINDS = {label: KIND_OF_LABEL[label] for label in ("投诉", "举报", "咨询")}  # the only 诉求类别 the hotline files
 RESULT_STATUS = {"accepted": "已受理", "resolved": "已办结", "returned": "已退回"}
 FILE_TIME = re.compile(r"(\d{8})-(\d{6})")
 _seq = itertools.count(1)

@@ -6,16 +6,16 @@ the API keys, how a request becomes a ticket, and how a ticket reads as a servic
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.base import Connector, ConnectorConfig, WriteBackRequest, WriteBackResult
 from tickets.schema import IncomingTicket
+from tickets.vocabulary import CHINA_TZ as CST, Kind
 
-CST = timezone(timedelta(hours=8))
 CLOSED = frozenset({"resolved", "closed", "rejected", "withdrawn", "returned"})
 
 
@@ -27,7 +27,7 @@ class Service(BaseModel):
     description: str = ""
     group: str = ""
     keywords: list[str] = Field(default_factory=list)
-    kind: Literal["complaint", "report", "consultation", "help", "suggestion"] = "complaint"
+    kind: Kind = "complaint"
 
 
 class Settings(ConnectorConfig):

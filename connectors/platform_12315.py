@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator, Optional
 from urllib.parse import quote
@@ -35,10 +35,10 @@ from connectors.change_cursor import ChangeCursor, cursor_lag
 from connectors.http import BearerToken, RetryingHttp, json_body
 from connectors.paging import OpaqueCursors
 from tickets.schema import IncomingTicket
+from tickets.vocabulary import CHINA_TZ as CST
 
 log = structlog.get_logger("connectors.12315")
 
-CST = timezone(timedelta(hours=8))
 KINDS = {"COMPLAINT": "complaint", "REPORT": "report", "CONSULT": "consultation"}
 WITHDRAWN = "WITHDRAWN"
 USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")

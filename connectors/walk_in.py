@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Optional
@@ -15,9 +15,9 @@ from pydantic import Field, ValidationError
 
 from connectors.base import Connector, ConnectorConfig, WriteBackRequest, WriteBackResult
 from tickets.schema import IncomingTicket
+from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL
 
-CST = timezone(timedelta(hours=8))
-KINDS = {"投诉": "complaint", "举报": "report", "咨询": "consultation", "求助": "help", "建议": "suggestion"}
+KINDS = KIND_OF_LABEL
 PHONE = re.compile(r"^(\+?86)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 # Register columns as stations name them; the first name is the one the template uses.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -21,10 +21,10 @@ from connectors.base import (
 )
 from connectors.http import RetryingHttp, retry_after_seconds
 from tickets.schema import IncomingTicket
+from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL, Kind, Priority
 
-CST = timezone(timedelta(hours=8))
 SIGNATURE_HEADER = "X-Signature"
-KIND_WORDS = {"投诉": "complaint", "举报": "report", "咨询": "consultation", "求助": "help", "建议": "suggestion"}
+KIND_WORDS = KIND_OF_LABEL
 
 
 class Settings(ConnectorConfig):
@@ -52,7 +52,7 @@ class PushedTicket(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reference: str = Field(min_length=1, max_length=100, description="the partner's own number for the ticket")
-    kind: Literal["complaint", "report", "consultation", "help", "suggestion"] = "complaint"
+    kind: Kind = "complaint"
     title: str = Field("", max_length=200)
     text: str = Field(min_length=1, max_length=20000)
     complainant_name: Optional[str] = Field(None, max_length=100)
@@ -63,7 +63,7 @@ class PushedTicket(BaseModel):
     event_address: Optional[str] = Field(None, max_length=300)
     area_code: Optional[str] = Field(None, pattern=r"^\d{6}(\d{3}(\d{3})?)?$")
     amount: Optional[Decimal] = Field(None, ge=0, max_digits=14, decimal_places=2)
-    priority: Literal["normal", "urgent", "very_urgent"] = "normal"
+    priority: Priority = "normal"
     submitted_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
     callback_url: Optional[str] = Field(None, max_length=500, pattern=r"^https?://[^\s]+$")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterator, Optional
 
 import structlog
@@ -21,12 +21,12 @@ from connectors.change_cursor import ChangeCursor, cursor_lag
 from connectors.http import BearerToken, RetryingHttp, json_body
 from connectors.paging import ChangeTimes
 from tickets.schema import IncomingTicket
+from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL, PRIORITY_OF_LABEL
 
 log = structlog.get_logger("connectors.12345")
 
-CST = timezone(timedelta(hours=8))
-KINDS = {"投诉": "complaint", "举报": "report", "咨询": "consultation", "求助": "help", "建议": "suggestion"}
-URGENCY = {"一般": "normal", "紧急": "urgent", "特急": "very_urgent", "": "normal", None: "normal"}
+KINDS = KIND_OF_LABEL                                   # SQLX: the hotline writes our kinds' labels
+URGENCY = {**PRIORITY_OF_LABEL, "": "normal", None: "normal"}  # JJCD: 一般, 紧急, 特急 (none given: 一般)
 WITHDRAWN = "已撤销"
 
 
@@ -70,7 +70,7 @@ def normalise(item: dict) -> IncomingTicket:
         raise ValueError(f"SQLX {sqlx!r} is not one of {', '.join(KINDS)}")
     urgency = item.get("JJCD")
     if urgency not in URGENCY:
-        raise ValueError(f"JJCD {urgency!r} is not one of 一般, 紧急, 特急")
+        raise ValueError(f"JJCD {urgency!r} is not one of {', '.join(PRIORITY_OF_LABEL)}")
     status = item.get("ZT")
     return IncomingTicket(
         source_ref=ref.strip(),

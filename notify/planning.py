@@ -8,14 +8,14 @@ from sqlalchemy.orm import Session
 
 from notify.outbound import Planned, Recipient, plan, plan_many
 from tickets.models import Ticket, TicketEvent
-
-KIND_LABELS = {"complaint": "投诉", "report": "举报", "consultation": "咨询", "help": "求助", "suggestion": "建议"}
+from tickets.vocabulary import is_urgent, kind_label, priority_label
 
 
 def ticket_values(ticket: Ticket) -> dict:
     return {
         "number": ticket.number,
-        "kind": KIND_LABELS.get(ticket.kind, ticket.kind),
+        "kind": kind_label(ticket.kind),
+        "priority": priority_label(ticket.priority),
         "title": (ticket.title or ticket.text or "")[:30],
         "place": ticket.event_address or ticket.business_address or ticket.town or "未明",
         "business": ticket.business_name or "",
@@ -43,7 +43,7 @@ def dispatch_notice(ticket: Ticket, unit, template: str, event_id: int) -> Plann
     """The dispatch notice of one dispatch event, for `plan_many`."""
     return Planned(key=f"dispatched:{ticket.id}:{event_id}", ticket_id=ticket.id, unit_id=ticket.assigned_unit,
                    purpose="dispatched", recipients=recipients_of(unit), template=template,
-                   values=ticket_values(ticket), urgent=ticket.priority != "normal")
+                   values=ticket_values(ticket), urgent=is_urgent(ticket.priority))
 
 
 def plan_recall_sms(session: Session, ticket: Ticket, unit, template: str) -> int:

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable, Iterable, Mapping, Optional
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+from tickets.vocabulary import CHINA_TZ
+
 DAY = 86400
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 # The walk over days gives up past this: a calendar without any working day is a configuration error.
@@ -159,7 +159,7 @@ class WorkCalendar:
     def _spans(self, day: date, hours: WorkingHours, tracker: _Tracker) -> list[tuple[datetime, datetime]]:
         if not self.is_workday(day, tracker):
             return []
-        midnight = datetime.combine(day, time(0), LOCAL)
+        midnight = datetime.combine(day, time(0), CHINA_TZ)
         return [(midnight + timedelta(seconds=a), midnight + timedelta(seconds=b)) for a, b in hours.spans]
 
     # --- arithmetic ---------------------------------------------------------------------------
@@ -181,7 +181,7 @@ class WorkCalendar:
             if self.is_workday(day, tracker):
                 counted += 1
                 if counted == days:
-                    close = datetime.combine(day, time(0), LOCAL) + timedelta(seconds=hours.spans[-1][1])
+                    close = datetime.combine(day, time(0), CHINA_TZ) + timedelta(seconds=hours.spans[-1][1])
                     return tracker.result(close)
         raise CalendarError(f"no {days} working days within {MAX_DAYS} days of {start:%Y-%m-%d}")
 
@@ -262,7 +262,7 @@ class WorkCalendar:
 def _local(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise CalendarError("a moment needs its timezone")
-    return moment.astimezone(LOCAL)
+    return moment.astimezone(CHINA_TZ)
 
 
 def parse_days(items: Iterable[object]) -> frozenset[date]:

@@ -9,13 +9,11 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sla.calendar_cn import CalendarError, WorkCalendar, WorkingHours, YearDays, parse_days
+from tickets.vocabulary import Kind
 
-Status = Literal["new", "triage", "dispatched", "accepted", "in_progress", "resolved", "closed", "returned",
-                 "rejected", "withdrawn", "duplicate"]
 # Events that stop a clock: a status the ticket moves to, or `contacted` (the unit reported contact by SMS).
 StopOn = Literal["accepted", "in_progress", "resolved", "closed", "returned", "rejected", "withdrawn", "duplicate",
                  "contacted"]
-Kind = Literal["complaint", "report", "consultation", "help", "suggestion"]
 # Every clock stops when the ticket leaves the queue for good.
 FINAL = ("closed", "rejected", "withdrawn", "duplicate")
 

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from notify import Recipient, e164, message_key, plan
 from notify.templates import render
-from sla.calendar_cn import LOCAL, CalendarError, WorkingHours
+from sla.calendar_cn import CalendarError, WorkingHours
 from sla.models import SlaNotice
 from sla.policy import Deadlines
 from tickets.models import Ticket
 from tickets.upsert import insert_or_ignore
+from tickets.vocabulary import CHINA_TZ, is_urgent
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Addressee:
 
 
 def due_text(moment: datetime) -> str:
-    local = moment.astimezone(LOCAL)
+    local = moment.astimezone(CHINA_TZ)
     return f"{local.month}月{local.day}日{local:%H:%M}"
 
 
@@ -76,10 +77,10 @@ def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Address
             entry[1].setdefault((it.ticket.id, it.clock, it.point), it)
     # A message's key comes from what it was meant to carry; each notice row names the message that carried it.
     keys = {(phone, urgent): f"sla-{kind}:" + hashlib.sha1(repr((phone, sorted(
-        k for k, it in items.items() if (it.ticket.priority != "normal") == urgent))).encode()).hexdigest()[:24]
+        k for k, it in items.items() if is_urgent(it.ticket.priority) == urgent))).encode()).hexdigest()[:24]
         for phone, (_, items) in by_phone.items() for urgent in (True, False)}
     rows = [dict(ticket_id=tid, clock=clock, point=point, phone=phone, created_at=now,
-                 sms_key=message_key(keys[(phone, it.ticket.priority != "normal")], phone))
+                 sms_key=message_key(keys[(phone, is_urgent(it.ticket.priority))], phone))
             for phone, (_, items) in by_phone.items() for (tid, clock, point), it in items.items()]
     if not rows:
         return {}
@@ -95,7 +96,7 @@ def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Address
         new = [(fresh_ids[k + (phone,)], it) for k, it in items.items() if k + (phone,) in fresh_ids]
         # Urgent tickets go at once, the rest wait for working hours: two messages at most.
         for urgent in (True, False):
-            group = [(nid, it) for nid, it in new if (it.ticket.priority != "normal") == urgent]
+            group = [(nid, it) for nid, it in new if is_urgent(it.ticket.priority) == urgent]
             if not group:
                 continue
             group.sort(key=lambda p: (p[1].due, p[1].ticket.number))

@@ -10,13 +10,12 @@ from tickets import duplicates, store
 from tickets.db import utcnow
 from tickets.models import Ticket, TicketEvent
 from tickets.states import TransitionError
+from tickets.vocabulary import CHINA_TZ
 from writeback import enqueue
-
-CST_FORMAT = "%Y-%m-%dT%H:%M:%S+08:00"
 
 
 def _local_now() -> str:
-    return utcnow().astimezone(store.LOCAL).strftime(CST_FORMAT)
+    return utcnow().astimezone(CHINA_TZ).isoformat(timespec="seconds")
 
 
 def accept(session: Session, ticket: Ticket, actor: str, unit_name: str) -> TicketEvent:

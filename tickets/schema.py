@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Kind = Literal["complaint", "report", "consultation", "help", "suggestion"]
-Priority = Literal["normal", "urgent", "very_urgent"]
+from tickets.vocabulary import Kind, Priority
 
 
 class IncomingTicket(BaseModel):

@@ -1,10 +1,7 @@
 """The ticket state machine of DESIGN.md: a transition not in the table is refused before anything changes."""
 from __future__ import annotations
 
-STATUSES = (
-    "new", "triage", "dispatched", "accepted", "in_progress", "resolved", "closed",
-    "returned", "rejected", "withdrawn", "duplicate",
-)
+from tickets.vocabulary import STATUSES  # noqa: F401  (the states this table moves between)
 
 # Re-dispatch (a reassignment) is a transition to "dispatched" from any working state.
 TRANSITIONS: dict[str, frozenset[str]] = {

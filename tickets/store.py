@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Optional, Sequence
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, lazyload
@@ -17,8 +16,7 @@ from tickets.models import ChannelCursor, Counter, QuarantinedRecord, Ticket, Ti
 from tickets.schema import BadRecord, IncomingTicket
 from tickets.states import check_transition
 from tickets.upsert import dialect_insert, insert_or_ignore
-
-LOCAL = ZoneInfo("Asia/Shanghai")
+from tickets.vocabulary import CHINA_TZ
 
 # Fields a later version of a source record may change on a ticket already in the queue.
 SOURCE_FIELDS = ("source_status", "source_updated_at", "source_deadline", "payload")
@@ -42,7 +40,7 @@ def next_numbers(session: Session, count: int, when: Optional[datetime] = None) 
     """Allocate `count` short numbers like SD2611-00471 (per month), atomically across workers."""
     if count <= 0:
         return []
-    when = (when or utcnow()).astimezone(LOCAL)
+    when = (when or utcnow()).astimezone(CHINA_TZ)
     prefix = f"SD{when:%y%m}"
     ins = dialect_insert(session, Counter).values(name=f"ticket:{prefix}", value=count)
     ins = ins.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + count})

@@ -7,15 +7,15 @@ from sqlalchemy import select
 
 from settings import parse_yaml_model
 from sla import Deadlines, SlaConfig, start_clocks
-from sla.calendar_cn import LOCAL
 from sla.models import TicketClock
 from tickets import store
 from tickets.models import Ticket, TicketEvent
 from tickets.schema import IncomingTicket
+from tickets.vocabulary import CHINA_TZ
 
 
 def cst(*args) -> datetime:
-    return datetime(*args, tzinfo=LOCAL)
+    return datetime(*args, tzinfo=CHINA_TZ)
 
 
 def make_deadlines(units, yaml_text: str = "") -> Deadlines:

@@ -7,12 +7,13 @@ from datetime import datetime
 import pytest
 
 from settings import ConfigError, parse_yaml_model
-from sla.calendar_cn import LOCAL, WorkCalendar, WorkingHours
+from sla.calendar_cn import WorkCalendar, WorkingHours
 from sla.config import CalendarConfig, SlaConfig
+from tickets.vocabulary import CHINA_TZ
 
 
 def cst(*args) -> datetime:
-    return datetime(*args, tzinfo=LOCAL)
+    return datetime(*args, tzinfo=CHINA_TZ)
 
 
 CAL = WorkCalendar()
