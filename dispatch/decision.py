@@ -19,7 +19,7 @@ class TicketFacts:
     business_address: str | None = None
     area_code: str | None = None            # 6-, 9- or 12-digit division code given by the source
     amount: float | None = None
-    priority: str = "normal"                # as the source gave it: urgent | normal
+    priority: str = "normal"                # as the source gave it: normal | urgent | very_urgent
     walk_in_station: str | None = None      # the station a walk-in visit was taken at
     category: str | None = None             # a dispute nature the source already gave, if any
     received_at: datetime | None = None

@@ -19,6 +19,7 @@ from dispatch.decision import Decision, TicketFacts, TraceStep
 from dispatch.directory import UnitDirectory
 from dispatch.geography import Gazetteer, Place
 from dispatch.rules_schema import Condition, Rule, RulesFile
+from tickets.vocabulary import most_urgent
 
 Test = Callable[["_Ctx"], "str | None"]   # None: the condition holds; otherwise why it does not
 
@@ -274,7 +275,8 @@ class Dispatcher:
         ctx.channel, ctx.channel_kind, ctx.kind = facts.channel, facts.channel_kind, facts.kind
         ctx.category = facts.category if facts.category in self._natures else found.category
         ctx.group = found.group
-        ctx.priority = "urgent" if facts.priority == "urgent" or found.urgent else "normal"
+        # An urgent word raises a normal ticket to urgent; it never lowers what the source said (特急 stays).
+        ctx.priority = most_urgent(facts.priority, "urgent" if found.urgent else "normal")
         ctx.town, ctx.station = place.town, place.station
         auto = self._automata
         ctx.words = _found(auto["kw"], body)

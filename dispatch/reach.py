@@ -7,13 +7,14 @@ Keywords, addresses and business names match as substrings, so 乱收费 present
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Iterable, get_args
+from typing import Iterable
 
 from dispatch.directory import UnitDirectory
-from dispatch.rules_schema import Condition, Kind, Priority, Rule
+from dispatch.rules_schema import Condition, Rule
+from tickets.vocabulary import KINDS, PRIORITIES
 
 _SETS = ("channel", "channel_kind", "kind", "category", "group", "priority", "town", "station")
-_DOMAINS = {"kind": frozenset(get_args(Kind)), "priority": frozenset(get_args(Priority))}
+_DOMAINS = {"kind": frozenset(KINDS), "priority": frozenset(PRIORITIES)}
 _INF = float("inf")
 
 

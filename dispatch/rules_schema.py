@@ -11,9 +11,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       model_validator)
 
 from dispatch.classify import Taxonomy, load_default_taxonomy
-
-Kind = Literal["complaint", "report", "consultation", "help", "suggestion"]
-Priority = Literal["urgent", "normal"]
+from tickets.vocabulary import KIND_OF_LABEL, PRIORITY_OF_LABEL, Kind, Priority
 
 
 def _as_list(value: Any) -> Any:
@@ -25,9 +23,20 @@ def _as_list(value: Any) -> Any:
     return value
 
 
+def _codes(labels: dict[str, str]):
+    """Let an administrator write the Chinese label (`priority: 特急`) for the code (`very_urgent`)."""
+    def to_codes(value: Any) -> Any:
+        value = _as_list(value)
+        if isinstance(value, list):
+            return [labels.get(v, v) if isinstance(v, str) else v for v in value]
+        return labels.get(value, value) if isinstance(value, str) else value
+    return to_codes
+
+
 Words = Annotated[list[Annotated[str, Field(min_length=1)]], BeforeValidator(_as_list), Field(min_length=1)]
-KindList = Annotated[list[Kind], BeforeValidator(_as_list), Field(min_length=1)]
-PriorityList = Annotated[list[Priority], BeforeValidator(_as_list), Field(min_length=1)]
+KindList = Annotated[list[Kind], BeforeValidator(_codes(KIND_OF_LABEL)), Field(min_length=1)]
+PriorityList = Annotated[list[Priority], BeforeValidator(_codes(PRIORITY_OF_LABEL)), Field(min_length=1)]
+PriorityCode = Annotated[Priority, BeforeValidator(lambda v: PRIORITY_OF_LABEL.get(v, v) if isinstance(v, str) else v)]
 
 
 def _units(info: ValidationInfo):
@@ -168,7 +177,7 @@ class Rule(BaseModel):
     assign_group: AssignGroup | None = None
     triage: bool = False
     set_category: str | None = None
-    set_priority: Priority | None = None
+    set_priority: PriorityCode | None = None
     continue_: bool = Field(default=False, alias="continue")
 
     @field_validator("id", mode="before")

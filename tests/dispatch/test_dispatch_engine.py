@@ -165,3 +165,41 @@ def test_the_index_never_changes_a_decision(units):
             assert (fast.unit_id, fast.rule_id, fast.category, fast.priority) == \
                 (slow.unit_id, slow.rule_id, slow.category, slow.priority), ticket
             assert [s for s in fast.trace if s.matched] == [s for s in slow.trace if s.matched]
+
+
+def test_a_very_urgent_ticket_stays_very_urgent_and_rules_can_match_it(units):
+    # given rules that name the priorities by code and by the labels staff use
+    d = Dispatcher.from_yaml(units, """
+rules:
+  - id: very-urgent-to-command
+    when: {priority: very_urgent}
+    assign: sd-amr-command
+  - id: raise-fraud
+    when: {keywords: {any: [诈骗]}}
+    set_priority: 特急
+    continue: true
+  - id: still-very-urgent
+    when: {priority: [特急]}
+    assign: sd-amr-consumer
+  - id: urgent-to-price
+    when: {priority: 紧急}
+    assign: sd-amr-price
+  - id: rest
+    triage: true
+""")
+    # when the source said 特急, even with an urgent word in the text, it stays very urgent and its rule decides
+    dec = d.decide(facts(text="食物中毒", priority="very_urgent"))
+    assert (dec.priority, dec.rule_id, dec.unit_id) == ("very_urgent", "very-urgent-to-command", "sd-amr-command")
+    # and an urgent word raises a normal ticket to urgent, no further
+    assert (d.decide(facts(text="食物中毒")).priority, d.decide(facts(text="食物中毒")).rule_id) == (
+        "urgent", "urgent-to-price")
+    # and a rule may set very_urgent by its label, which a later rule sees
+    dec = d.decide(facts(text="预付卡诈骗"))
+    assert (dec.priority, dec.rule_id) == ("very_urgent", "still-very-urgent")
+    assert d.decide(facts(text="衣服起球")).rule_id == "rest"
+
+
+def test_a_priority_outside_the_vocabulary_is_refused_naming_the_three(units):
+    with pytest.raises(Exception) as err:
+        Dispatcher.from_yaml(units, "rules:\n  - id: t\n    when: {priority: 特特急}\n    triage: true\n")
+    assert "'normal', 'urgent' or 'very_urgent'" in str(err.value)
