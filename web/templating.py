@@ -2,7 +2,7 @@
 time and for masking personal data."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from settings.masking import mask_name, mask_phone
+from tickets.vocabulary import CHINA_TZ, kind_label, priority_label, status_label
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
-CHINA_TIME = timezone(timedelta(hours=8), "CST")   # China keeps no summer time
 PRODUCT_NAME = "一站式投诉工单"
 
 
@@ -24,7 +24,7 @@ def china_time(value: Optional[datetime], fmt: str = "%Y-%m-%d %H:%M") -> str:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(CHINA_TIME).strftime(fmt)
+    return value.astimezone(CHINA_TZ).strftime(fmt)
 
 
 def china_date(value: Optional[datetime]) -> str:
@@ -41,7 +41,8 @@ def _mask_name(value: Optional[str]) -> str:
 
 env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-env.filters.update(china_time=china_time, china_date=china_date, mask_phone=_mask_phone, mask_name=_mask_name)
+env.filters.update(china_time=china_time, china_date=china_date, mask_phone=_mask_phone, mask_name=_mask_name,
+                   kind_label=kind_label, priority_label=priority_label, status_label=status_label)
 env.globals.update(product_name=PRODUCT_NAME)
 
 
