@@ -20,6 +20,11 @@ def visible_units(unit_id: str, units) -> Scope:
         return frozenset()
     if unit.kind == "bureau" or (unit.kind == "department" and any(k in unit.name for k in SEES_ALL_DEPARTMENTS)):
         return ALL_UNITS
+    return subtree(unit_id, units)
+
+
+def subtree(unit_id: str, units) -> frozenset:
+    """A unit and every unit under it: a person's own part of the organisation."""
     seen, todo = set(), [unit_id]
     while todo:
         current = todo.pop()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from tickets.db import is_postgres
 from tickets.duplicates import phone_key
-from tickets.models import SavedView, Ticket
+from tickets.models import SavedView, Ticket, TicketEvent
 from tickets.states import OPEN_STATUSES
 
 FINISHED_STATUSES = ("resolved", "closed", "rejected", "withdrawn")
@@ -88,6 +88,13 @@ class Filters:
         """(column key, descending)."""
         key = self.sort or VIEWS[self.view][1]
         return key.lstrip("-"), key.startswith("-")
+
+    def sort_link(self, key: str) -> str:
+        """The query string that sorts by `key`: a second click on the same column turns the order round."""
+        current, descending = self.order
+        if current == key:
+            return self.query_string(sort=key if descending else "-" + key)
+        return self.query_string(sort=key)
 
     def query_string(self, **changes) -> str:
         """The page's address for these filters with `changes`, leaving out what is empty."""
@@ -298,3 +305,30 @@ def delete_view(session: Session, owner: str, view_id: int) -> None:
     if view is None or view.owner != owner:
         raise ValueError("no such saved view of yours")
     session.delete(view)
+
+
+# --- live changes ---------------------------------------------------------------------------------
+
+def changes_since(session: Session, event_id: Optional[int], viewer: Viewer = EVERYONE,
+                  limit: int = 200) -> tuple[int, list[str]]:
+    """(the newest event's id, the numbers of the tickets `viewer` sees that changed after `event_id`).
+
+    With no `event_id`, only the newest id: where a page starts listening."""
+    if event_id is None:
+        return session.scalar(select(func.max(TicketEvent.id))) or 0, []
+    stmt = (select(TicketEvent.id, Ticket.number).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .where(TicketEvent.id > event_id).order_by(TicketEvent.id).limit(limit))
+    rows = session.execute(stmt).all()
+    if not rows:
+        return event_id, []
+    newest = rows[-1][0] if len(rows) == limit else (session.scalar(select(func.max(TicketEvent.id))) or event_id)
+    visible = set(session.scalars(select(Ticket.number).where(
+        Ticket.number.in_({number for _, number in rows}), scope_clause(viewer.scope_units))))
+    return newest, sorted(visible)
+
+
+def numbers_of(session: Session, ids: Collection[int]) -> list[str]:
+    """The numbers of the tickets `ids`, in the order they came in."""
+    if not ids:
+        return []
+    return list(session.scalars(select(Ticket.number).where(Ticket.id.in_(list(ids))).order_by(Ticket.id)))

@@ -1,0 +1,70 @@
+"""What the pages read from the running parts: each call returns the current one, so a page follows a reload of
+units.yaml or rules.yaml; what the web context does not carry (the deadline calendar) is built once per context."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Optional
+
+from tickets.db import utcnow
+from tickets.worklist import Moments
+
+_lock = threading.Lock()
+_built: dict[tuple[int, str], object] = {}
+
+# What a channel is called where a configuration gives it no label of its own.
+CHANNEL_KIND_LABELS = {
+    "12345": "12345热线", "12315": "12315平台", "filedrop_8180": "8180热线", "walk_in": "来人来访",
+    "web_push": "网上投诉", "complaints_mail": "电子邮件", "open311": "应用上报", "rest": "商场平台",
+}
+
+
+def _once(ctx, key: str, build):
+    with _lock:
+        if (id(ctx), key) not in _built:
+            _built[(id(ctx), key)] = build()
+        return _built[(id(ctx), key)]
+
+
+def dispatcher_of(ctx):
+    """The dispatcher as the last reload of the units and rules files left it."""
+    return ctx.dispatcher()
+
+
+def units_of(ctx):
+    return ctx.units()
+
+
+def deadlines_of(ctx):
+    """The deadline policies and working calendar of the configuration, over the current units' hours."""
+    from sla import Deadlines
+
+    return _once(ctx, "deadlines", lambda: Deadlines(ctx.config.sla, units=lambda: units_of(ctx)))
+
+
+def moments(ctx, now: Optional[datetime] = None) -> Moments:
+    now = now or utcnow()
+    return Moments(now=now, one_working_day=deadlines_of(ctx).calendar.add_working_days(now, 1).at)
+
+
+def channel_labels(ctx) -> dict[str, str]:
+    return {ch.name: (getattr(ch, "label", "") or CHANNEL_KIND_LABELS.get(ch.kind, ch.name))
+            for ch in ctx.config.channels}
+
+
+def writes_back(ctx, channel: str) -> bool:
+    """Whether results of this channel's tickets go back to its source system (its kind can write back)."""
+    from connectors import Connector
+    from connectors.registry import connector_class
+
+    kind = next((ch.kind for ch in ctx.config.channels if ch.name == channel), None)
+    if kind is None:
+        return False
+    try:
+        return connector_class(kind).write_back is not Connector.write_back
+    except Exception:  # an unknown or unloadable kind: the page says nothing is written back
+        return False
+
+
+def sms_template(ctx, purpose: str = "dispatched") -> str:
+    return getattr(ctx.config.sms.templates, purpose)
