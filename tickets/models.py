@@ -31,7 +31,7 @@ class Ticket(Base):
         Index("ix_tickets_assigned_status", "assigned_unit", "status"),
         Index("ix_tickets_complainant_phone", "complainant_phone"),  # duplicates across channels
         Index("ix_tickets_source_ref", "source_ref"),  # the back office's search
-        Index("ix_tickets_due_at", "due_at"),
+        Index("ix_tickets_status_due_at", "status", "due_at"),  # overdue, due soon
         Index("ix_tickets_business_name", "business_name"),
     )
 

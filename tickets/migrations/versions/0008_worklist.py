@@ -24,7 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('outcome', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('recovered_amount', sa.Numeric(14, 2), nullable=True))
         batch_op.create_index('ix_tickets_source_ref', ['source_ref'])
-        batch_op.create_index('ix_tickets_due_at', ['due_at'])
+        batch_op.create_index('ix_tickets_status_due_at', ['status', 'due_at'])  # overdue, due soon
         batch_op.create_index('ix_tickets_business_name', ['business_name'])
     op.create_table(
         'saved_views',
@@ -84,7 +84,7 @@ def downgrade() -> None:
     op.drop_table('saved_views')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_business_name')
-        batch_op.drop_index('ix_tickets_due_at')
+        batch_op.drop_index('ix_tickets_status_due_at')
         batch_op.drop_index('ix_tickets_source_ref')
         batch_op.drop_column('recovered_amount')
         batch_op.drop_column('outcome')
