@@ -4,7 +4,22 @@
   var rowsBody = function () { return document.getElementById("rows"); };
   var rows = function () { var b = rowsBody(); return b ? Array.prototype.slice.call(b.querySelectorAll("tr[data-number]")) : []; };
   var cursor = -1;
+  // The selection and the queue's address outlive a visit to a ticket: going back finds them as they were.
+  var store = window.sessionStorage;
+  var onQueue = !!document.getElementById("rows");
   var selected = {};
+  try { selected = JSON.parse(store.getItem("oq-selected:" + location.search) || "{}"); } catch (err) { selected = {}; }
+  function keep() {
+    if (!onQueue) { return; }
+    try { store.setItem("oq-selected:" + location.search, JSON.stringify(selected)); } catch (err) { /* private mode */ }
+  }
+  if (onQueue) {
+    try { store.setItem("oq-queue", location.pathname + location.search); } catch (err) { /* private mode */ }
+  } else {
+    var back = document.querySelector("[data-back]");
+    var queueUrl = store.getItem("oq-queue");
+    if (back && queueUrl && queueUrl.charAt(0) === "/" && queueUrl.charAt(1) !== "/") { back.href = queueUrl; }
+  }
 
   function mark() {
     rows().forEach(function (tr, i) {
@@ -14,6 +29,7 @@
     });
     var count = document.querySelector(".selected-count b");
     if (count) { count.textContent = Object.keys(selected).length; }
+    keep();
   }
 
   function move(step) {
@@ -31,6 +47,22 @@
       mark();
     }
   });
+
+  // Tickets selected on other pages of the view go with the bulk form too.
+  var bulk = document.getElementById("bulk");
+  if (bulk) {
+    bulk.addEventListener("submit", function () {
+      Object.keys(selected).forEach(function (n) {
+        if (!bulk.querySelector("input[name=numbers][value='" + n.replace(/'/g, "") + "']")) {
+          var extra = document.createElement("input");
+          extra.type = "hidden"; extra.name = "numbers"; extra.value = n;
+          bulk.appendChild(extra);
+        }
+      });
+      selected = {};
+      keep();
+    });
+  }
 
   var pick = document.querySelector(".pick-result");
   if (pick) {
@@ -52,6 +84,19 @@
     if (pendingG) {
       pendingG = false;
       if (e.key === "t") { location.href = "/?view=triage"; }
+      return;
+    }
+    if (!onQueue) {
+      // On a ticket: a 受理, r 办结 (to the result field), / back to the queue's search.
+      if (e.key === "a" && document.querySelector("form[action$='/accept'] button")) {
+        document.querySelector("form[action$='/accept'] button").click();
+      } else if (e.key === "r" && document.querySelector("form[action$='/resolve'] textarea")) {
+        document.querySelector("form[action$='/resolve'] textarea").focus();
+      } else if (e.key === "?") {
+        var tk = document.getElementById("keys-help");
+        if (tk) { tk.hidden = !tk.hidden; }
+      } else if (e.key === "g") { pendingG = true; } else { return; }
+      e.preventDefault();
       return;
     }
     switch (e.key) {
@@ -83,6 +128,7 @@
 
   // Live: the server says which tickets changed; the queue refreshes its rows and counts in place (the
   // selection and the cursor stay), a ticket page reloads when nobody is typing in it.
+  mark();
   var live = document.querySelector("[data-live]");
   if (!live || !window.EventSource) { return; }
   var note = document.querySelector(".live-note");
