@@ -144,3 +144,21 @@ def test_saved_views_are_a_persons_own_unless_a_lead_shares_them(queue):
         saved = worklist.saved_views(s, "li")[0]
         assert Filters.from_query(dict(x.split("=") for x in saved.query.split("&"))).view == "overdue"
     assert li == ["大良超期"] and zhao == ["容桂在办"]
+
+
+def test_live_changes_name_only_the_tickets_a_person_sees(queue):
+    from tickets import handling
+
+    with queue.transaction() as s:
+        start, nothing = worklist.changes_since(s, None)
+        assert nothing == []
+        b, d = (s.scalars(select(Ticket).where(Ticket.source_ref == ref)).one() for ref in ("B", "D"))
+        handling.add_note(s, b, "user:li", "已电话联系")
+        handling.add_note(s, d, "user:li", "等待商家回复")
+    station = Viewer(scope_units=frozenset({"st-ronggui-1"}), own_units=frozenset({"st-ronggui-1"}))
+    with queue.transaction() as s:
+        newest, everyone = worklist.changes_since(s, start)
+        _, theirs = worklist.changes_since(s, start, station)
+        assert worklist.changes_since(s, newest) == (newest, [])
+    assert newest > start
+    assert everyone == sorted([b.number, d.number]) and theirs == [d.number]
