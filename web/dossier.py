@@ -32,6 +32,8 @@ HISTORY_WORDS = {
 CLOCK_WORDS = {"first_contact": "首次联系", "acceptance": "受理时限", "resolution": "办结时限", "verification": "核查时限"}
 SMS_WORDS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "delivered": "已送达", "undelivered": "未送达",
              "failed": "发送失败", "held": "暂缓（免打扰时段）"}
+PURPOSE_WORDS = {"dispatched": "派单通知", "recalled": "撤回通知", "reminder": "催办", "escalation": "督办",
+                 "escalated": "督办", "reply": "回复", "digest": "待办汇总"}
 OUTBOX_WORDS = {"pending": "待回填", "delivered": "已回填", "dead": "回填失败（死信）"}
 EFFECT_WORDS = {"accepted": "签收", "resolved": "办结结果", "returned": "退回", "rejected": "不予受理"}
 # Results a unit writes most often; the person may pick one and edit it.
@@ -62,7 +64,7 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
     history = [dict(at=e.at, actor=_actor(e.actor), action=HISTORY_WORDS.get(e.action, e.action),
                     move=(status_label(e.from_status), status_label(e.to_status)) if e.to_status else None,
                     detail=_detail(e.detail, units)) for e in ticket.events]
-    sent = [dict(at=m.message.created_at, purpose=m.message.purpose, to=mask_phone(m.message.to_phone),
+    sent = [dict(at=m.message.created_at, purpose=PURPOSE_WORDS.get(m.message.purpose, m.message.purpose), to=mask_phone(m.message.to_phone),
                  status=SMS_WORDS.get(m.message.status, m.message.status), body=m.message.body,
                  error=m.message.last_error) for m in list_sent(s, ticket_id=ticket.id, limit=100)]
     replies = [dict(at=m.message.received_at, sender=mask_phone(m.message.from_phone), body=m.message.body,
@@ -75,7 +77,8 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
     return dict(
         t=ticket, kind=kind_label(ticket.kind), priority=priority_label(ticket.priority),
         status=status_label(ticket.status), channel=labels.get(ticket.channel, ticket.channel),
-        unit_name=unit.name if unit else "", clocks=clocks, history=history, sent=sent, replies=replies,
+        unit_name=unit.name if unit else "", clocks=clocks,
+        station_name=(units.get(ticket.station).name if ticket.station and units.get(ticket.station) else ""), history=history, sent=sent, replies=replies,
         outbox=outbox, primary=primary, duplicates=dups,
         notes=[h for h in history if h["action"] == "备注"],
         payload=json.dumps(ticket.payload, ensure_ascii=False, indent=2, default=str),
