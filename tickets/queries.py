@@ -12,20 +12,18 @@ from sqlalchemy.orm import Session
 from tickets.duplicates import business_stem, phone_forms
 from tickets.models import QuarantinedRecord, Ticket
 from tickets.states import OPEN_STATUSES
-from tickets.worklist import escape_like
+from tickets import worklist
+from tickets.db import utcnow
+from tickets.worklist import Filters, Moments, escape_like
 
 
 def list_tickets(session: Session, *, status: Optional[str] = None, unit: Optional[str] = None,
                  channel: Optional[str] = None, limit: int = 50) -> list[Ticket]:
-    """Tickets in a status, with a unit, from a channel (each filter optional), newest first."""
-    stmt = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
-    if status:
-        stmt = stmt.where(Ticket.status == status)
-    if unit:
-        stmt = stmt.where(Ticket.assigned_unit == unit)
-    if channel:
-        stmt = stmt.where(Ticket.channel == channel)
-    return list(session.scalars(stmt))
+    """Tickets in a status, with a unit, from a channel (each filter optional), newest first: the queue's own
+    query (tickets.worklist), as the command line asks it."""
+    filters = Filters(view="all", status=status or "", unit=unit or "", channel=channel or "")
+    now = utcnow()
+    return worklist.find(session, filters, Moments(now, now), limit=limit).tickets
 
 
 def find_by_source_ref(session: Session, channel: str, source_ref: str) -> Optional[Ticket]:

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, se
 from sqlalchemy.orm import Session, lazyload
 
 from tickets.db import is_postgres
-from tickets.duplicates import phone_key
+from tickets.duplicates import phone_forms
 from tickets.models import SavedView, Ticket, TicketEvent
 from tickets.states import OPEN_STATUSES
 
@@ -26,6 +26,7 @@ FINISHED_STATUSES = ("resolved", "closed", "rejected", "withdrawn")
 
 # The views down the left of the queue, in the order shown, with the sort each opens with.
 VIEWS: dict[str, tuple[str, str]] = {
+    # "all" leads the command line's listing; the pages show the others.
     "triage": ("待分派", "-received"),
     "new": ("新工单", "-received"),
     "unit": ("本单位待办", "deadline"),
@@ -34,6 +35,7 @@ VIEWS: dict[str, tuple[str, str]] = {
     "duplicates": ("疑似重复", "-received"),
     "open": ("全部在办", "-received"),
     "closed": ("已办结", "-received"),
+    "all": ("全部工单", "-received"),
 }
 
 # Sortable columns: the key in the page's address and the column behind it.
@@ -135,6 +137,8 @@ def _view_clause(view: str, moments: Moments, own_units: Optional[Collection[str
         return Ticket.status == "duplicate"
     if view == "open":
         return open_
+    if view == "all":
+        return true()
     return Ticket.status.in_(FINISHED_STATUSES)
 
 
@@ -162,11 +166,7 @@ def search_clause(session: Session, q: str) -> ColumnElement:
         found.append(Ticket.number == q.upper())
     digits = re.sub(r"[\s\-+]", "", q)
     if digits.isdigit() and len(digits) >= 7:
-        key = phone_key(q)
-        forms = {q, digits}
-        if key:
-            forms |= {key, "+86" + key, "86" + key}
-        found.append(Ticket.complainant_phone.in_(sorted(forms)))
+        found.append(Ticket.complainant_phone.in_(sorted({q, digits, *phone_forms(q)})))
         return or_(*found)
     found.append(_text_clause(session, q))
     return or_(*found)
