@@ -17,14 +17,14 @@ def logged_in_client(db_url: str) -> tuple[requests.Session, str]:
     from accounts.models import User
     from settings.config_schema import load_config
     from tickets import Database, Ticket
-    from web import WebContext, create_app, serve_in_thread
-    from web.app import bound_port
+    from web import create_app, serve_in_thread
+    from web.app import bound_port, serving
     from web.parts import units_of
 
     config = load_config()
     config.database_url = db_url
     db = Database(db_url)
-    ctx = WebContext(config, db)
+    ctx = serving(config, db)
     password = secrets.token_urlsafe(12)
     with db.transaction() as s:
         old = s.scalars(select(User).where(User.login == ADMIN)).first()

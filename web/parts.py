@@ -10,7 +10,6 @@ from tickets.db import utcnow
 from tickets.worklist import Moments
 
 _lock = threading.Lock()
-_built: dict[tuple[int, str], object] = {}
 
 # What a channel is called where a configuration gives it no label of its own.
 CHANNEL_KIND_LABELS = {
@@ -20,10 +19,12 @@ CHANNEL_KIND_LABELS = {
 
 
 def _once(ctx, key: str, build):
+    """`build()` once per web context, kept on the context itself."""
+    name = f"_built_{key}"
     with _lock:
-        if (id(ctx), key) not in _built:
-            _built[(id(ctx), key)] = build()
-        return _built[(id(ctx), key)]
+        if getattr(ctx, name, None) is None:
+            setattr(ctx, name, build())
+        return getattr(ctx, name)
 
 
 def dispatcher_of(ctx):
