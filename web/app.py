@@ -19,7 +19,8 @@ log = structlog.get_logger("web")
 # A module may also have `install(app: FastAPI)` for what a router cannot carry (mounts, exception handlers).
 ROUTE_MODULES: tuple[str, ...] = ("web.health_routes", "web.intake_routes", "web.open311_routes", "web.sms_routes",
                                   "web.auth_routes", "web.queue_routes", "web.ticket_routes",
-                                  "web.admin_users_routes")
+                                  "web.admin_users_routes", "web.walkin_routes", "web.admin_ops_routes",
+                                  "web.admin_rules_routes")
 
 
 @dataclass

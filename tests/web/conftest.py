@@ -43,8 +43,9 @@ def start_site(tmp_path, db_url, hotline, sms_provider):
 
     started = []
 
-    def start(public_url: str | None = None) -> Site:
-        config_path = write_config(tmp_path / f"config{len(started)}.yaml", db_url, hotline, sms_provider)
+    def start(public_url: str | None = None, extra: str = "") -> Site:
+        config_path = write_config(tmp_path / f"config{len(started)}.yaml", db_url, hotline, sms_provider,
+                                   extra=extra)
         config = load_config(config_path)
         config.web.public_url = public_url
         worker = Worker(config)
