@@ -86,7 +86,7 @@ def router(ctx) -> APIRouter:
 
 
 def channels_page(ctx) -> dict:
-    from cli.health import collect
+    from tickets.health import collect
 
     figures = collect(ctx.config, ctx.db)
     return dict(channels=figures["channels"], labels=parts.channel_labels(ctx), outbox=figures["outbox"],
