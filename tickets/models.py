@@ -33,6 +33,7 @@ class Ticket(Base):
         Index("ix_tickets_source_ref", "source_ref"),  # the back office's search
         Index("ix_tickets_status_due_at", "status", "due_at"),  # overdue, due soon
         Index("ix_tickets_business_name", "business_name"),
+        Index("ix_tickets_duplicate_of", "duplicate_of"),  # a ticket's linked duplicates
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
