@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 
 from tests.web.conftest import PASSWORD, log_in
+
+pytestmark = pytest.mark.slow  # a real browser: `make quick` leaves these out
 
 
 def test_a_page_without_a_session_sends_the_person_to_login_and_back_after(site, make_user, page):

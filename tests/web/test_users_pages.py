@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.web.conftest import PASSWORD, log_in
 
 ROOT = Path(__file__).resolve().parents[2]
-
+pytestmark = pytest.mark.slow  # a real browser: `make quick` leaves these out
 
 def onequeue(site, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     """The real command, in a process of its own, on the site's configuration."""
