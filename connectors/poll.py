@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from connectors.base import Batch, Connector
+from settings.masking import error_summary
 from tickets import store
 from tickets.db import Database
 from tickets.store import IngestResult
@@ -144,7 +145,7 @@ def poll_channel(
         if report.stopped:
             bound.info("poll_stopped", batches=report.batches)
     except Exception as exc:  # the source, the network or the database: record it and come back next time
-        report.error = f"{type(exc).__name__}: {exc}"
+        report.error = error_summary(exc)
         bound.warning("poll_failed", error=report.error, batches=report.batches)
         with db.transaction() as s:
             store.release_channel_lease(s, name, owner, error=report.error)

@@ -15,7 +15,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from connectors.pacing import Pacer
 from notify.models import SmsMessage
 from notify.templates import render, segments
-from settings.masking import mask_phone
+from settings.masking import error_summary, mask_phone
 from tickets.backoff import backoff_seconds
 from tickets.claims import Claims, work_batch, work_through
 from tickets.clock import SYSTEM_CLOCK, Clock
@@ -214,14 +214,14 @@ class SmsSender:
         worker asks the provider whether it went out before it would send it again."""
         with self.db.transaction() as s:
             s.execute(update(SmsMessage).where(SmsMessage.id == msg.id).values(
-                attempts=msg.attempts + 1, last_error=error[:1000], claimed_by=None,
+                attempts=msg.attempts + 1, last_error=error_summary(error, 1000), claimed_by=None,
                 claimed_until=self.claims.until()))
         bound.warning("sms_outcome_unknown", error=error)
 
     def _after_failure(self, msg: SmsMessage, error: str, permanent: bool, report: SendReport, bound,
                        code: Optional[int] = None) -> None:
-        attempts = msg.attempts + 1
-        values = dict(attempts=attempts, last_error=error[:1000], claimed_by=None, claimed_until=None)
+        attempts, error = msg.attempts + 1, error_summary(error, 1000)
+        values = dict(attempts=attempts, last_error=error, claimed_by=None, claimed_until=None)
         if code is not None:
             values["error_code"] = code
         if permanent or attempts >= self.policy.max_attempts:

@@ -12,8 +12,9 @@ SHARED = [
     structlog.contextvars.merge_contextvars,
     structlog.processors.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
-    mask_event,
 ]
+# Masking comes after the traceback is written out, so a database error's text in it is masked too.
+RENDER = [structlog.processors.format_exc_info, mask_event, structlog.processors.JSONRenderer(ensure_ascii=False)]
 
 
 class _CurrentStderr:
@@ -33,9 +34,7 @@ def configure_logging(level: str = "info", stream=None) -> None:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *SHARED],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info,
-                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *RENDER],
     ))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -45,8 +44,7 @@ def configure_logging(level: str = "info", stream=None) -> None:
     # A run skipped because the previous one is still going is the intended behaviour, not news.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     structlog.configure(
-        processors=[*SHARED, structlog.processors.format_exc_info,
-                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+        processors=[*SHARED, *RENDER],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.WriteLoggerFactory(file=stream),
         cache_logger_on_first_use=False,

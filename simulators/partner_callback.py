@@ -17,7 +17,8 @@ class PartnerCallback(StandInServer):
     once per Idempotency-Key (a repeat is answered 200 again, with no second effect).
 
     `fail_next(n, status)` fails the next requests before anything happens; with `after_effect=True` the
-    event is applied first and only the answer fails, as when a connection drops on the way back."""
+    event is applied first and only the answer fails, as when a connection drops on the way back; `body=`
+    is the JSON the failing answer carries instead of the usual one."""
 
     def __init__(self, secret: str, *, host: str = "127.0.0.1", port: int = 0):
         super().__init__(host, port)
@@ -46,7 +47,8 @@ class PartnerCallback(StandInServer):
     def handle(self, request: Request) -> Reply:
         failure = self._take_failure()
         if failure is not None and not failure[1].get("after_effect"):
-            return json_reply(failure[0], {"error": "partner unavailable"}, failure[1].get("headers"))
+            return json_reply(failure[0], failure[1].get("body", {"error": "partner unavailable"}),
+                              failure[1].get("headers"))
         if request.method != "POST" or not request.path.startswith("/callbacks/"):
             return json_reply(404, {"error": "not found"})
         expected = "sha256=" + hmac.new(self.secret.encode(), request.body, hashlib.sha256).hexdigest()

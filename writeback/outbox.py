@@ -11,6 +11,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from connectors.base import Connector, SourceUnavailable, WriteBackRejected, WriteBackRequest
+from settings.masking import error_summary
 from tickets.backoff import backoff_seconds
 from tickets.claims import Claims, work_through
 from tickets.clock import SYSTEM_CLOCK, Clock
@@ -139,6 +140,7 @@ def _deliver_one(db: Database, connector: Connector, item: OutboxItem, owner: st
         outcome, error, retry_after = "retry", str(exc), exc.retry_after
     except Exception as exc:  # a bug or an unexpected answer: keep the row and retry, never lose it
         outcome, error = "retry", f"{type(exc).__name__}: {exc}"
+    error = error_summary(error) if error else error
     now = clock.now()
     attempts = item.attempts + 1
     if outcome == "retry" and attempts >= policy.max_attempts:

@@ -1,0 +1,91 @@
+"""A source's error text never carries a complainant's name, phone or identity number into `last_error`
+(`outbox list`, `health`) or the log: a partner refuses a result with the person's data in its reply."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from cli.main import main as cli
+from connectors.web_push import sign
+from settings.config_schema import load_config
+from settings.logging_setup import configure_logging
+from simulators.partner_callback import PartnerCallback
+from simulators.testing import write_config
+from tickets import Ticket, handling, store
+from worker import Worker
+from writeback import OutboxItem
+
+SECRET = "mini-program-shared-secret-2026"
+CHANNEL = """
+  - name: web-miniprogram
+    kind: web_push
+    settings:
+      partner: 顺德市监微信小程序
+      secret: ${ONEQUEUE_TEST_PARTNER_SECRET}
+"""
+PERSON = ("梁美华", "13802891234", "44060619900101123X")
+REPLY = {"error": f"投诉人{PERSON[0]}（电话{PERSON[1]}，身份证{PERSON[2]}）的记录不存在",
+         "complainant_name": PERSON[0], "phone": PERSON[1]}
+
+
+@pytest.fixture
+def partner():
+    sim = PartnerCallback(SECRET)
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+def push(worker, reference: str, callback: str) -> requests.Response:
+    body = {"reference": reference, "kind": "投诉", "title": "奶茶有异物", "text": "奶茶中喝出塑料片，商家拒绝退款。",
+            "complainant_name": "周女士", "complainant_phone": "13690001111", "callback_url": callback,
+            "event_address": "佛山市顺德区大良街道华盖路步行街12号", "submitted_at": "2026-11-22T10:05:00+08:00"}
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return requests.post(f"{worker.web_url}/intake/web-miniprogram", data=data, timeout=5,
+                         headers={"Content-Type": "application/json", "X-Signature": sign(data, SECRET)})
+
+
+def resolve(worker, reference: str) -> None:
+    with worker.db.transaction() as s:
+        number = s.scalars(select(Ticket.number).where(Ticket.source_ref == reference)).one()
+        handling.resolve(s, store.get_by_number(s, number), "staff:test", "已退款。", "大良升平消费维权服务站")
+
+
+def test_a_partner_reply_with_a_persons_data_is_stored_and_shown_masked(tmp_path, db_url, hotline, sms_provider,
+                                                                        partner, monkeypatch, capsys):
+    monkeypatch.setenv("ONEQUEUE_TEST_PARTNER_SECRET", SECRET)
+    config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider, extra=CHANNEL)
+    worker = Worker(load_config(config))
+    worker.prepare()
+    worker.start_web()
+    try:
+        configure_logging("info")
+        # given two pushed tickets, and a partner that refuses the first write-back naming the complainant
+        assert push(worker, "MP-0001", partner.url()).status_code == 201
+        assert push(worker, "MP-0002", partner.url()).status_code == 201
+        worker.dispatch()
+        for reference in ("MP-0001", "MP-0002"):
+            resolve(worker, reference)
+        partner.fail_next(1, 422, body=REPLY)
+        worker.deliver()
+        logged = capsys.readouterr().err
+    finally:
+        worker.web_server.should_exit = True
+        configure_logging("warning")
+    # then the refusal is a dead letter whose error names nobody, in the store, the CLI and the log
+    with worker.db.transaction() as s:
+        items = list(s.scalars(select(OutboxItem)))
+    dead = [o for o in items if o.status == "dead"]
+    assert len(dead) == 1 and "HTTP 422" in dead[0].last_error and "138****1234" in dead[0].last_error
+    assert cli(["--config", config, "outbox", "list", "--dead", "--json"]) == 0
+    shown = capsys.readouterr().out
+    assert json.loads(shown)[0]["last_error"] == dead[0].last_error
+    for text in (dead[0].last_error, shown, logged):
+        assert not any(value in text for value in PERSON), text
+    assert "writeback_dead" in logged and "138****1234" in logged
+    # and the other ticket's result still went back
+    assert partner.effect_count("MP-0002", "accepted") == 1 and partner.effect_count("MP-0002", "resolved") == 1
+    worker.db.dispose()
