@@ -5,6 +5,7 @@ the API keys, how a request becomes a ticket, and how a ticket reads as a servic
 """
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -13,10 +14,30 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.base import Connector, ConnectorConfig, WriteBackRequest, WriteBackResult
+from settings.masking import mask_text
 from tickets.schema import IncomingTicket
 from tickets.vocabulary import CHINA_TZ as CST, Kind
 
 CLOSED = frozenset({"resolved", "closed", "rejected", "withdrawn", "returned"})
+# What a client may store with a request: each field at most this long (the description is refused beyond its
+# limit; the rest is cut), other fields at most OTHER_LIMIT, at most MAX_FIELDS fields.
+LIMITS = {"description": 4000, "first_name": 32, "last_name": 32, "phone": 32, "email": 254, "address_string": 300,
+          "address_id": 64, "device_id": 64, "account_id": 64, "zipcode": 16, "media_url": 1000}
+OTHER_LIMIT, MAX_FIELDS, MAX_KEY = 200, 40, 64
+# Characters no text of ours holds: control characters (NUL included) and the noncharacters XML refuses.
+UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_form(form: dict[str, str]) -> dict[str, str]:
+    """The form's fields without control characters, each cut to its limit, at most MAX_FIELDS of them."""
+    cleaned: dict[str, str] = {}
+    for key, value in form.items():
+        key = UNWANTED.sub("", key)[:MAX_KEY]
+        if len(cleaned) >= MAX_FIELDS or not key:
+            continue
+        value = UNWANTED.sub("", value).strip()
+        cleaned[key] = value if key == "description" else value[: LIMITS.get(key, OTHER_LIMIT)]
+    return cleaned
 
 
 class Service(BaseModel):
@@ -85,6 +106,7 @@ class Open311Connector(Connector):
     def accept(self, form: dict[str, str], now: Optional[datetime] = None) -> IncomingTicket:
         """A POSTed service request as a ticket, or Open311Error (400 for what the request lacks)."""
         self.check_key(form.get("api_key"))
+        form = clean_form(form)
         code = (form.get("service_code") or "").strip()
         if not code:
             raise Open311Error(400, "service_code is required")
@@ -99,8 +121,8 @@ class Open311Connector(Connector):
         if lat is None and not address and not form.get("address_id"):
             raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
         description = (form.get("description") or "").strip()
-        if len(description) > 4000:
-            raise Open311Error(400, "description is longer than 4000 characters")
+        if len(description) > LIMITS["description"]:
+            raise Open311Error(400, f"description is longer than {LIMITS['description']} characters")
         at = (now or datetime.now(CST)).replace(microsecond=0)
         name = ((form.get("last_name") or "").strip() + (form.get("first_name") or "").strip()) or None
         phone = (form.get("phone") or "").strip() or None
@@ -139,16 +161,17 @@ def parse_w3c(value: str, name: str) -> datetime:
 
 
 def request_json(ticket, agency: str, notes: str) -> dict[str, Any]:
-    """A ticket as an Open311 service request."""
+    """A ticket as an Open311 service request, for anyone to read: the citizen's text and our notes with
+    phones, identity numbers and names masked."""
     payload = ticket.payload or {}
     closed = ticket.status in CLOSED or (ticket.status == "duplicate" and bool(ticket.result_text))
     return {
         "service_request_id": ticket.number,
         "status": "closed" if closed else "open",
-        "status_notes": notes,
+        "status_notes": mask_text(notes),
         "service_name": payload.get("service_name"),
         "service_code": payload.get("service_code"),
-        "description": ticket.text,
+        "description": mask_text(ticket.text),
         "agency_responsible": agency,
         "service_notice": None,
         "requested_datetime": w3c(ticket.received_at),

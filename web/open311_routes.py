@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
+from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 from connectors import build_enabled
 from connectors.open311 import (
     CLOSED,
+    UNWANTED,
     Open311Connector,
     Open311Error,
     parse_w3c,
@@ -31,7 +33,7 @@ def _xml_value(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return UNWANTED.sub("", str(value))  # a character XML cannot hold would break the feed for every client
 
 
 def render(fmt: str, data: Any, root: str, item: str, status: int = 200) -> Response:
@@ -45,6 +47,17 @@ def render(fmt: str, data: Any, root: str, item: str, status: int = 200) -> Resp
             ET.SubElement(node, key).text = _xml_value(value)
     body = b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8", xml_declaration=False)
     return Response(body, status_code=status, media_type=FORMATS["xml"])
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The form's text fields; a URL-encoded body is read as UTF-8, raw or percent-encoded (not as Latin-1)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        try:
+            body = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise Open311Error(400, "the form is not UTF-8") from None
+        return dict(parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="replace"))
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
 
 
 def error(fmt: str, status: int, description: str) -> Response:
@@ -91,8 +104,8 @@ def router(ctx) -> APIRouter:
 
     @r.post("/open311/v2/requests.{fmt}")
     async def create(fmt: str, request: Request) -> Response:
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         try:
+            form = await read_form(request)
             name, conn = pick(fmt, form.get("jurisdiction_id") or request.query_params.get("jurisdiction_id"))
             record = conn.accept(form)
         except Open311Error as exc:

@@ -2,6 +2,7 @@
 and XML — checked with the `georeport` client from PyPI and with plain HTTP and XML parsing."""
 from __future__ import annotations
 
+import json
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -134,3 +135,47 @@ def test_what_a_request_lacks_is_an_open311_error(worker):
     assert span.status_code == 400 and "90 days" in span.json()[0]["description"]
     with worker.db.transaction() as s:
         assert s.scalars(select(Ticket).where(Ticket.channel == "open311-shunde")).all() == []
+
+
+def test_the_public_feed_masks_a_persons_data_caps_every_field_and_stays_well_formed_xml(worker):
+    # given a citizen types their name, phone and ID number, and a careless app sends control characters,
+    # a noncharacter, over-long fields and raw (not percent-encoded) UTF-8
+    description = ("投诉人梁美华，电话13802891234，身份证44060619900101123X。\x00健身房\x01跑路\ufffe了，"
+                   "这位女士也被骗，联系陈大文先生核实。")
+    fields = FILED | {"description": description, "first_name": "美华" * 100, "email": "a" * 5000 + "@x.cn",
+                      "address_string": "华盖路88号" + "号" * 1000, "note": "备注" * 5000, "media_url": "u" * 9000}
+    raw = "&".join(f"{k}={v.replace('&', '%26')}" for k, v in fields.items()).encode("utf-8")
+    answer = requests.post(f"{root(worker)}/requests.json", data=raw, timeout=5,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 201, answer.text
+    number = answer.json()[0]["service_request_id"]
+    # and a usual request after it
+    other = file_request(worker, service_code="001", description="商家不明码标价").json()[0]["service_request_id"]
+
+    # then what is stored is decoded as UTF-8, without control characters, each field within its limit
+    with worker.db.transaction() as s:
+        ticket = store.get_by_number(s, number)
+        assert ticket.text.startswith("投诉人梁美华，电话13802891234") and "\x00" not in ticket.text
+        assert "\ufffe" not in ticket.text and "健身房跑路了" in ticket.text
+        assert ticket.complainant_name == "梁" + ("美华" * 100)[:32] and len(ticket.event_address) <= 300
+        assert len(ticket.payload["email"]) == 254 and len(ticket.payload["note"]) == 200
+        assert len(ticket.payload["media_url"]) == 1000
+    # and the public feed shows the description desensitised, in JSON and in well-formed XML
+    shown = requests.get(f"{root(worker)}/requests/{number}.json", timeout=5).json()[0]["description"]
+    assert shown.startswith("投诉人梁**，电话138****1234，身份证440***********123X。健身房跑路了")
+    assert "这位女士" in shown and "联系陈**先生" in shown
+    xml = requests.get(f"{root(worker)}/requests.xml", timeout=5)
+    found = {r.findtext("service_request_id"): r for r in ET.fromstring(xml.content).findall("request")}
+    assert set(found) == {number, other} and found[number].findtext("description") == shown
+    for text in (xml.text, json.dumps(requests.get(f"{root(worker)}/requests.json", timeout=5).json(),
+                                      ensure_ascii=False)):
+        assert not any(p in text for p in ("梁美华", "13802891234", "44060619900101123X", "陈大文")), text
+
+
+def test_a_form_that_is_not_utf8_is_refused_and_the_feed_goes_on(worker):
+    raw = "&".join(f"{k}={v}" for k, v in (FILED | {"description": "价格欺诈"}).items()).encode("gb18030")
+    refused = requests.post(f"{root(worker)}/requests.xml", data=raw, timeout=5,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert refused.status_code == 400 and "UTF-8" in ET.fromstring(refused.content).find("error").findtext("description")
+    assert file_request(worker).status_code == 201
+    assert len(requests.get(f"{root(worker)}/requests.json", timeout=5).json()) == 1
