@@ -103,6 +103,8 @@ class WebConfig(Strict):
     port: int = Field(8080, ge=0, le=65535)
     public_url: Optional[str] = Field(None, description="the URL providers call back on, e.g. for SMS webhooks; "
                                       "default http://host:port")
+    health_token: Optional[str] = Field(None, repr=False, description="operators send it as `Authorization: Bearer "
+                                        "…` to read all of /health; without it only counts (or sign in as admin)")
 
     def base_url(self, port: Optional[int] = None) -> str:
         return (self.public_url or f"http://{self.host}:{port or self.port}").rstrip("/")
