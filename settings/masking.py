@@ -7,6 +7,8 @@ from typing import Any
 
 # A mobile number, also written in groups (138-0289-1234, 138 0289 1234) or with +86 in front.
 PHONE_RE = re.compile(r"(?<![\dA-Za-z])(\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\dA-Za-z])")
+# Any other number in international form (+8675722223333) or a landline with its area code (0757-22223333).
+OTHER_PHONE_RE = re.compile(r"(?<![\w*+])(\+\d{7,15}|0\d{2,3}-\d{7,8})(?![\w*])")
 # A resident identity number (18 characters, the last a digit or X; or the older 15 digits).
 ID_RE = re.compile(r"(?<![\dA-Za-z])(\d{3})(\d{12}|\d{14}[\dXx])(?=[^\dA-Za-z]|$)")
 _CJK = r"[\u4e00-\u9fff·]"
@@ -49,6 +51,7 @@ def mask_text(text: str) -> str:
     text = KEYED_PHONE_RE.sub(lambda m: m.group(1) + mask_phone(m.group(2)), text)
     text = ID_RE.sub(lambda m: m.group(1) + "*" * (len(m.group(2)) - 4) + m.group(2)[-4:], text)
     text = PHONE_RE.sub(lambda m: (m.group(1) or "") + m.group(2) + "****" + m.group(4), text)
+    text = OTHER_PHONE_RE.sub(lambda m: m.group(1)[:-8] + "****" + m.group(1)[-4:], text)
     text = LABELLED_NAME_RE.sub(lambda m: m.group(1) + m.group(2) + "*" * len(m.group(3)), text)
     return TITLED_NAME_RE.sub(_titled, text)
 

@@ -23,6 +23,8 @@ PERSONAL = ["梁美华", "陈大文", "13802891234", "44060619900101123X", "4406
     ("手机 138-0289-1234 或 +86 13802891234", "手机 138****1234 或 +86 138****1234"),
     ('{"complainant_name": "梁美华", "phone": "13802891234", "service_name": "食品安全"}',
      '{"complainant_name": "梁**", "phone": "138****1234", "service_name": "食品安全"}'),
+    ("'To' number +8675722223333 is not a valid mobile number; 座机 0757-22223333",
+     "'To' number +86757****3333 is not a valid mobile number; 座机 0757-****3333"),
     ("工单 SD2611-00471 金额 2680 元，订单号 2026112200001234", "工单 SD2611-00471 金额 2680 元，订单号 2026112200001234"),
 ])
 def test_free_text_is_masked(text, shown):
