@@ -173,8 +173,8 @@ class MallComplaints(StandInServer):
     def handle(self, request: Request) -> Reply:
         failure = self._take_failure()
         if failure is not None:
-            return json_reply(failure[0], {"success": False, "errorCode": "SYSTEM_BUSY", "errorMsg": "系统繁忙"},
-                              failure[1].get("headers"))
+            busy = {"success": False, "errorCode": "SYSTEM_BUSY", "errorMsg": "系统繁忙"}
+            return json_reply(failure[0], failure[1].get("body", busy), failure[1].get("headers"))
         if request.method == "POST" and request.path == "/oauth/token":
             return self._token(request)
         refused = self._check_auth(request)
