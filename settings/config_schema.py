@@ -8,7 +8,8 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from settings.yaml_loader import ConfigError, ConfigProblem, parse_yaml_model
+from settings.secrets_check import demo_secret_problems
+from settings.yaml_loader import ConfigError, ConfigProblem, format_loc, parse_yaml_model, yaml_lines
 from sla.config import SlaConfig
 
 ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
@@ -216,12 +217,32 @@ def load_config(path: str | Path | None = None) -> AppConfig:
     except OSError as exc:
         raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read configuration: {exc.strerror}")]) from None
     lines = []
-    for n, line in enumerate(raw.splitlines(keepends=True), start=1):
+    raw_lines = raw.splitlines(keepends=True)
+    for n, line in enumerate(raw_lines, start=1):
         try:
             lines.append(expand_env(line))
         except KeyError as exc:
             raise ConfigError([ConfigProblem(str(path), n, "", f"environment variable {exc.args[0]} is not set "
                                                               f"(or give a default: ${{{exc.args[0]}:-value}})")]) from None
-    cfg = parse_yaml_model("".join(lines), AppConfig, file=str(path))
+    text = "".join(lines)
+    cfg = parse_yaml_model(text, AppConfig, file=str(path))
     cfg.base_dir = path.resolve().parent
+    if not cfg.demo.enabled:
+        _refuse_demo_secrets(cfg, text, raw_lines, str(path))
     return cfg
+
+
+def _refuse_demo_secrets(cfg: AppConfig, text: str, raw_lines: list[str], file: str) -> None:
+    """Outside demo mode a missing or demo secret stops the start, naming the setting and what to set."""
+    found = demo_secret_problems(cfg)
+    if not found:
+        return
+    where = yaml_lines(text)
+    problems = []
+    for loc, msg in found:
+        line = where.line_for(loc)
+        names = ENV_REF.findall(raw_lines[line - 1]) if line and line <= len(raw_lines) else []
+        todo = (f"set the environment variable {names[0][0]}" if names
+                else "give it by ${ENV} in this file and set that variable")
+        problems.append(ConfigProblem(file, line, format_loc(loc), f"{msg}; {todo} (or turn demo.enabled on)"))
+    raise ConfigError(problems)

@@ -46,7 +46,10 @@ def serving(config, db: Database) -> WebContext:
 
 
 def create_app(ctx: WebContext) -> FastAPI:
-    app = FastAPI(title="onequeue", version="0.1.0")
+    # The API's own description is for the demo: outside it, no page lists every route to an outsider.
+    demo = bool(getattr(getattr(ctx.config, "demo", None), "enabled", False))
+    app = FastAPI(title="onequeue", version="0.1.0", docs_url="/docs" if demo else None,
+                  redoc_url="/redoc" if demo else None, openapi_url="/openapi.json" if demo else None)
     app.state.ctx = ctx
     for module in ROUTE_MODULES:
         mod = importlib.import_module(module)

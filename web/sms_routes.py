@@ -6,6 +6,7 @@ planned SMS, sent and tracked like every other, not a TwiML <Message>.
 """
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import structlog
@@ -21,6 +22,9 @@ log = structlog.get_logger("web")
 
 STATUS_PATH = "/webhooks/sms/status"
 INBOUND_PATH = "/webhooks/sms/inbound"
+# Twilio signs the URL and the sorted field values joined without separators, so bytes moved between fields
+# keep a captured signature valid: a message id of another shape, or another account's, is not one of ours.
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -39,6 +43,15 @@ def router(ctx) -> APIRouter:
             return None
         return form
 
+    def foreign(form) -> Optional[Response]:
+        """A 400 naming the field when the ids are not the provider's shape or not our account's; else None."""
+        if not MESSAGE_SID.fullmatch(str(form.get("MessageSid") or "")):
+            return Response("MessageSid must be SM or MM and 32 hex digits", status_code=400)
+        if str(form.get("AccountSid") or "") != sms.account_sid:
+            log.warning("sms_webhook_other_account", path=STATUS_PATH if "MessageStatus" in form else INBOUND_PATH)
+            return Response("AccountSid is not this service's account", status_code=400)
+        return None
+
     @r.post(STATUS_PATH)
     async def delivery_status(request: Request) -> Response:
         form = await signed_form(request, sms.status_callback_url)
@@ -47,6 +60,8 @@ def router(ctx) -> APIRouter:
         sid, status = str(form.get("MessageSid") or ""), str(form.get("MessageStatus") or "").lower()
         if not sid or not status:
             return Response("MessageSid and MessageStatus are required", status_code=400)
+        if (refused := foreign(form)) is not None:
+            return refused
         if status not in FINAL:  # queued, sending, sent: nothing the sender does not record itself
             return Response(status_code=204)
         code = _int(form.get("ErrorCode"))
@@ -71,6 +86,8 @@ def router(ctx) -> APIRouter:
         sid, sender = str(form.get("MessageSid") or ""), str(form.get("From") or "")
         if not sid or not sender:
             return Response("MessageSid and From are required", status_code=400)
+        if (refused := foreign(form)) is not None:
+            return refused
 
         def record():
             with ctx.db.transaction() as s:

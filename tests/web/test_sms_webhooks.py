@@ -229,3 +229,27 @@ def test_first_contact_is_recorded_and_a_refused_move_is_explained(web_worker, h
     assert done.events[-1].detail == {"reason": "不属于市场监管职责"}
     assert f"【顺德市场监管】工单{ticket.number}未能受理：当前状态为已退回。" in [
         m["body"] for m in sms_provider.messages_to(staff)]
+
+
+def test_a_signed_reply_whose_ids_are_not_the_providers_or_ours_changes_nothing(web_worker, hotline, sms_provider):
+    # given a dispatched ticket and a reply signed with the account's token, as a captured request would be
+    hotline.add_orders(3)
+    worker = web_worker()
+    worker.run_once()
+    ticket, unit = dispatched_ticket(worker)
+    url = worker.web_url + INBOUND_PATH
+    good = {"MessageSid": "SM" + "ab" * 16, "From": phone_of(unit.contacts[0]), "To": "+8610691234512",
+            "Body": f"{ticket.number} 受理", "AccountSid": sms_provider.account_sid, "NumMedia": "0"}
+    # when bytes are moved between fields (the signature still verifies) or another account's id is given
+    moved = good | {"MessageSid": good["MessageSid"] + "1", "NumMedia": ""}
+    other = good | {"AccountSid": "AC" + "9" * 32}
+    answers = [post_signed(url, p, sms_provider.sign(url, p)) for p in (moved, other)]
+    # then each is refused with what is wrong, and nothing was recorded
+    assert [a.status_code for a in answers] == [400, 400]
+    assert "MessageSid" in answers[0].text and "AccountSid" in answers[1].text
+    assert ticket_now(worker, ticket.id).status == "dispatched"
+    with worker.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(SmsInbound)) == 0
+    # and the genuine message still moves the ticket
+    assert post_signed(url, good, sms_provider.sign(url, good)).status_code == 200
+    assert ticket_now(worker, ticket.id).status == "accepted"
