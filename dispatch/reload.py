@@ -16,7 +16,7 @@ from typing import Optional
 import structlog
 
 from settings import ConfigError
-from settings.yaml_loader import ConfigProblem
+from settings.yaml_loader import ConfigProblem, read_yaml_text
 
 from tickets.db import utcnow
 from tickets.upsert import dialect_insert
@@ -41,10 +41,7 @@ def _signature(path: Path) -> Optional[tuple[int, int]]:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read file: {exc.strerror}")]) from None
+    return read_yaml_text(path)
 
 
 def for_log(problem: ConfigProblem) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from settings import ConfigError, parse_yaml_model
-from settings.yaml_loader import ConfigProblem, format_loc, yaml_lines
+from settings.yaml_loader import ConfigProblem, format_loc, read_yaml_text, yaml_lines
 
 from dispatch.classify import load_default_taxonomy
 from dispatch.directory import UnitDirectory
@@ -34,11 +34,11 @@ def check_files(rules_path: str | Path, units_path: str | Path,
                 channels: Optional[Iterable[str]] = None) -> CheckReport:
     """Validate `rules_path` against `units_path`; `channels` (configured channel names) adds their warnings."""
     try:
-        text = Path(rules_path).read_text(encoding="utf-8")
-    except OSError as exc:
+        text = read_yaml_text(rules_path)
+    except ConfigError as exc:
         report = CheckReport(str(rules_path), str(units_path))
         report.errors += _units(units_path)[1]
-        report.errors.append(ConfigProblem(str(rules_path), None, "", f"cannot read file: {exc.strerror}"))
+        report.errors += exc.problems
         return report
     return check_text(text, units_path, channels, file=str(rules_path))
 

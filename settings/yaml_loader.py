@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from settings.yaml_guard import alias_problem, duplicate_keys
+
 M = TypeVar("M", bound=BaseModel)
 
 # libyaml's loader when PyYAML was built with it: large rule files load several times faster.
@@ -108,6 +110,7 @@ def parse_yaml_model(text: str, model: type[M], file: str = "<string>", context:
         loader = _Loader(text)
         try:
             root = loader.get_single_node()
+            _refuse_unsafe_shapes(root, file)
             data = loader.construct_document(root) if root is not None else None
         finally:
             loader.dispose()
@@ -137,11 +140,30 @@ def parse_yaml_model(text: str, model: type[M], file: str = "<string>", context:
     return result
 
 
-def load_yaml_model(path: str | Path, model: type[M], context: dict | None = None) -> M:
-    """Read `path` and validate it as `model`."""
+def _refuse_unsafe_shapes(root: yaml.Node | None, file: str) -> None:
+    """Duplicate keys and runaway aliases, refused before the document becomes data."""
+    problems = [ConfigProblem(file, line, format_loc(path), msg) for path, line, msg in duplicate_keys(root)]
+    if (aliases := alias_problem(root)) is not None:
+        problems.append(ConfigProblem(file, None, "", aliases))
+    if problems:
+        raise ConfigError(problems)
+
+
+def read_yaml_text(path: str | Path, what: str = "file") -> str:
+    """The text of a YAML file we read; ConfigError naming the file when it cannot be read or is not UTF-8."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read file: {exc.strerror}")]) from None
-    return parse_yaml_model(text, model, file=str(path), context=context)
+        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read {what}: {exc.strerror}")]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError([ConfigProblem(str(path), line, "", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x}); "
+                                                             "save it as UTF-8 (GBK and GB18030 are not read)")]) from None
+
+
+def load_yaml_model(path: str | Path, model: type[M], context: dict | None = None) -> M:
+    """Read `path` and validate it as `model`."""
+    return parse_yaml_model(read_yaml_text(path), model, file=str(path), context=context)
