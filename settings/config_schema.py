@@ -9,7 +9,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from settings.secrets_check import demo_secret_problems
-from settings.yaml_loader import ConfigError, ConfigProblem, format_loc, parse_yaml_model, yaml_lines
+from settings.yaml_loader import ConfigError, ConfigProblem, format_loc, parse_yaml_model, read_yaml_text, yaml_lines
 from sla.config import SlaConfig
 
 ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
@@ -106,6 +106,10 @@ class WebConfig(Strict):
                                       "default http://host:port")
     health_token: Optional[str] = Field(None, repr=False, description="operators send it as `Authorization: Bearer "
                                         "…` to read all of /health; without it only counts (or sign in as admin)")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="the largest request body taken; "
+                                "larger ones are answered 413 unread")
+    max_upload_bytes: int = Field(12 * 1024 * 1024, ge=1024, description="the same for a page that uploads a "
+                                  "file (a station's visit register)")
 
     def base_url(self, port: Optional[int] = None) -> str:
         return (self.public_url or f"http://{self.host}:{port or self.port}").rstrip("/")
@@ -212,10 +216,7 @@ def default_config_path() -> Path:
 def load_config(path: str | Path | None = None) -> AppConfig:
     """Read config.yaml (or $ONEQUEUE_CONFIG), expanding ${ENV} references; ConfigError names file and line."""
     path = Path(path) if path else default_config_path()
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read configuration: {exc.strerror}")]) from None
+    raw = read_yaml_text(path, "configuration")
     lines = []
     raw_lines = raw.splitlines(keepends=True)
     for n, line in enumerate(raw_lines, start=1):

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from dispatch import Dispatcher, UnitDirectory
 from tickets.db import Database
+from web.body_limit import BodyLimit
 
 log = structlog.get_logger("web")
 
@@ -47,10 +48,11 @@ def serving(config, db: Database) -> WebContext:
 
 def create_app(ctx: WebContext) -> FastAPI:
     # The API's own description is for the demo: outside it, no page lists every route to an outsider.
-    demo = bool(getattr(getattr(ctx.config, "demo", None), "enabled", False))
+    demo = ctx.config.demo.enabled
     app = FastAPI(title="onequeue", version="0.1.0", docs_url="/docs" if demo else None,
                   redoc_url="/redoc" if demo else None, openapi_url="/openapi.json" if demo else None)
     app.state.ctx = ctx
+    app.add_middleware(BodyLimit, max_body=ctx.config.web.max_body_bytes, max_upload=ctx.config.web.max_upload_bytes)
     for module in ROUTE_MODULES:
         mod = importlib.import_module(module)
         app.include_router(mod.router(ctx))

@@ -1,0 +1,76 @@
+"""Every request body is bounded before any route reads it: a body announced or streamed past the limit is
+answered 413 without reading the rest, and multipart (files) is taken only where a page uploads a file."""
+from __future__ import annotations
+
+import structlog
+from starlette.exceptions import HTTPException
+
+log = structlog.get_logger("web")
+
+# Paths that take a file (multipart/form-data), with the larger limit `web.max_upload_bytes`.
+FILE_PATHS = frozenset({"/walkin/register-file"})
+
+
+class _TooLarge(HTTPException):
+    """Raised from the body's stream; an HTTP error, so the framework's form parsing passes it on as a 413."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+class BodyLimit:
+    """ASGI middleware: at most `max_body` bytes per request (`max_upload` on FILE_PATHS)."""
+
+    def __init__(self, app, max_body: int, max_upload: int):
+        self.app, self.max_body, self.max_upload = app, max_body, max_upload
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        takes_files = path in FILE_PATHS
+        limit = self.max_upload if takes_files else self.max_body
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type == b"multipart/form-data" and not takes_files:
+            return await _answer(send, 415, "this address takes no files: send the form urlencoded or JSON")
+        try:
+            announced = int(headers.get(b"content-length", b"0") or 0)
+        except ValueError:
+            return await _answer(send, 400, "Content-Length is not a number")
+        if announced > limit:
+            log.warning("request_too_large", path=path, announced=announced, limit=limit)
+            return await _answer(send, 413, f"the request body is larger than {limit} bytes")
+
+        seen = 0
+        started = False
+
+        async def counted_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge(limit)
+            return message
+
+        async def tracked_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except _TooLarge:
+            log.warning("request_too_large", path=path, streamed=seen, limit=limit)
+            if not started:
+                await _answer(send, 413, f"the request body is larger than {limit} bytes")
+
+
+async def _answer(send, status: int, text: str) -> None:
+    body = text.encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
