@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from connectors.base import (
     WriteBackRequest,
     WriteBackResult,
 )
+from connectors.callback_url import CallbackPolicy, CallbackRefused, Origin
 from connectors.http import RetryingHttp, retry_after_seconds
 from tickets.schema import IncomingTicket
 from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL, Kind, Priority
@@ -31,10 +33,32 @@ class Settings(ConnectorConfig):
     partner: str = Field(description="who pushes on this channel, e.g. 顺德市监微信小程序")
     secret: str = Field(min_length=16, repr=False, description="the shared HMAC secret; give it by ${ENV}")
     callback_prefixes: list[str] = Field(
-        default_factory=list, description="a callback URL must start with one of these; empty: any http(s) URL")
+        default_factory=list, description="a callback URL must have the scheme, host and port of one of these and a "
+                                          "path under its path; empty: any http(s) URL on a public address")
+    callback_private_networks: list[str] = Field(
+        default_factory=list, description="internal networks (e.g. 10.8.0.0/16) a callback may reach when no "
+                                          "prefix is agreed; loopback, private and link-local are refused otherwise")
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     timeout_seconds: float = Field(10, gt=0)
     max_attempts: int = Field(3, ge=1, description="tries per delivery of a result before the outbox retries later")
+
+
+    @field_validator("callback_prefixes")
+    @classmethod
+    def _prefixes_parse(cls, value: list[str]) -> list[str]:
+        for prefix in value:
+            try:
+                Origin.parse(prefix)
+            except CallbackRefused as exc:
+                raise ValueError(f"{prefix!r}: {exc}") from None
+        return value
+
+    @field_validator("callback_private_networks")
+    @classmethod
+    def _networks_parse(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)   # a ValueError names what is wrong
+        return value
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -100,6 +124,7 @@ class WebPushConnector(Connector):
     def __init__(self, name: str, config: Settings):
         super().__init__(name, config)
         self.http = RetryingHttp("", timeout=config.timeout_seconds, max_attempts=config.max_attempts)
+        self.callbacks = CallbackPolicy(config.callback_prefixes, config.callback_private_networks)
 
     # --- accept: a partner's POST ---------------------------------------------------------------
 
@@ -120,10 +145,12 @@ class WebPushConnector(Connector):
             pushed = PushedTicket.model_validate(data)
         except ValidationError as exc:
             raise PushRejected(422, "the ticket is not valid", field_errors(exc)) from None
-        if pushed.callback_url and cfg.callback_prefixes and not any(
-                pushed.callback_url.startswith(p) for p in cfg.callback_prefixes):
-            raise PushRejected(422, "the callback URL is not one agreed with onequeue", [
-                {"field": "callback_url", "message": "must start with one of: " + ", ".join(cfg.callback_prefixes)}])
+        if pushed.callback_url:
+            try:
+                self.callbacks.check(pushed.callback_url)
+            except CallbackRefused as exc:
+                raise PushRejected(422, "the callback URL is not one agreed with onequeue",
+                                   [{"field": "callback_url", "message": str(exc)}]) from None
         received = (now or datetime.now(CST)).replace(microsecond=0)
         submitted = pushed.submitted_at or received
         return IncomingTicket(
@@ -146,6 +173,10 @@ class WebPushConnector(Connector):
         url = request.source_payload.get("callback_url")
         if not url:
             return WriteBackResult("done", "the partner gave no callback URL")
+        try:
+            self.callbacks.check(url, resolve=True)   # the rules or the name's addresses may have changed
+        except CallbackRefused as exc:
+            raise WriteBackRejected(f"the callback URL is not one results may go to: {exc}") from None
         b = request.body
         event = {"reference": request.source_ref, "event": request.effect, "idempotency_key": request.key,
                  "at": b.get("at") or datetime.now(CST).isoformat(timespec="seconds")}
@@ -155,12 +186,16 @@ class WebPushConnector(Connector):
         raw = json.dumps(event, ensure_ascii=False, sort_keys=True).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(raw, self.config.secret),
                    "Idempotency-Key": request.key}
-        resp = self.http.request("POST", url, data=raw, headers=headers, defer_retry_after=True)
+        resp = self.http.request("POST", url, data=raw, headers=headers, defer_retry_after=True,
+                                 allow_redirects=False, stream=True)
+        resp.close()   # the reply's body is never read nor kept: only its status counts
         if 200 <= resp.status_code < 300:
             return WriteBackResult("done", f"callback {resp.status_code}")
         if resp.status_code == 409:
             return WriteBackResult("already_done", "callback 409: the partner has it")
         if resp.status_code in (400, 401, 403, 404, 410, 422):
-            raise WriteBackRejected(f"{self.config.partner} refused the callback: HTTP {resp.status_code} "
-                                    f"{resp.text[:200]}")
+            raise WriteBackRejected(f"{self.config.partner} refused the callback: HTTP {resp.status_code}")
+        if 300 <= resp.status_code < 400:
+            raise WriteBackRejected(f"the callback answered a redirect (HTTP {resp.status_code}); redirects are "
+                                    "not followed: agree the final address with the partner")
         raise SourceUnavailable(f"callback answered HTTP {resp.status_code}", retry_after_seconds(resp))

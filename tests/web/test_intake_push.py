@@ -24,6 +24,7 @@ CHANNEL = """
     settings:
       partner: 顺德市监微信小程序
       secret: ${ONEQUEUE_TEST_PARTNER_SECRET}
+      callback_private_networks: [127.0.0.0/8]   # the partner stand-in listens on loopback
 """
 
 
