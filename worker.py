@@ -27,6 +27,7 @@ from settings.logging_setup import configure_logging
 from simulators.demo import start_demo, stop_demo
 from sla import Deadlines, follow_ticket_events, recompute_stale, scan_due, start_clocks_many
 from tickets import CHINA_TZ, Database
+from tickets.dates import use_window
 from tickets.duplicates import DuplicatePolicy
 from tickets.migrate import upgrade
 from tickets.withdrawal import withdrawn_at_source
@@ -38,6 +39,7 @@ log = structlog.get_logger("worker")
 def bootstrap(config: AppConfig) -> None:
     """What every entry point does first, whatever the command: logging as configured, and the listeners."""
     configure_logging(config.log_level)
+    use_window(config.dates.window())  # every source's dates are checked against config.yaml's window
     install_listeners()
 
 

@@ -28,6 +28,7 @@ from connectors.base import (
     WriteBackRequest,
     WriteBackResult,
 )
+from tickets.dates import plausible_window
 from tickets.schema import BadRecord, IncomingTicket
 from tickets.vocabulary import CHINA_TZ as CST, KIND_LABELS
 
@@ -78,6 +79,12 @@ def _kind(subject: str) -> str:
     return next((kind for word, kind in KIND_WORDS if word in subject), "complaint")
 
 
+def arrival_time(sent: Optional[datetime], internal: Optional[datetime]) -> datetime:
+    """The Date header, which the sender writes, if it is plausible; else the mail server's arrival time."""
+    window = plausible_window()
+    return next((at for at in (sent, internal) if window.contains(at)), datetime.now(CST).replace(microsecond=0))
+
+
 def normalise(raw: bytes, uid: int, uidvalidity: int, internal: Optional[datetime], own_address: str):
     """(ticket, None), (None, reason to set it aside) or (None, None) for mail that is no complaint."""
     msg = md.parse(raw)
@@ -95,7 +102,7 @@ def normalise(raw: bytes, uid: int, uidvalidity: int, internal: Optional[datetim
         return None, "the message has neither subject nor text"
     message_id = (msg.get("Message-ID") or "").strip()
     ref = message_ref(message_id) if message_id else f"uid-{uidvalidity}-{uid}"
-    at = md.sent_at(msg) or internal or datetime.now(CST)
+    at = arrival_time(md.sent_at(msg), internal)
     phone = MOBILE.search(text)
     payload = {
         "message_id": message_id or None, "from": sender, "from_name": name or None, "reply_to": reply_to or None,

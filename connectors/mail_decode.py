@@ -15,6 +15,8 @@ from typing import Optional
 WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030",
          "hz-gb-2312": "hz", "unknown-8bit": "gb18030", "ascii": "utf-8", "us-ascii": "utf-8"}
 FALLBACKS = ("utf-8", "gb18030", "big5")
+# The year as the Date header writes it: the standard library reads "0001" as 2001 (an obsolete two-digit year).
+WRITTEN_YEAR = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\s+(\d+)\b", re.IGNORECASE)
 
 
 def _codec(charset: Optional[str]) -> Optional[str]:
@@ -90,7 +92,12 @@ def sent_at(msg: Message) -> Optional[datetime]:
         parsed = parsedate_to_datetime(str(value))
     except (TypeError, ValueError, IndexError):
         return None
-    return parsed if parsed is not None and parsed.tzinfo else None
+    if parsed is None or not parsed.tzinfo:
+        return None
+    written = WRITTEN_YEAR.search(str(value))
+    if written and len(written.group(1)) > 2 and int(written.group(1)) != parsed.year:
+        return None
+    return parsed
 
 
 def _html_text(markup: str) -> str:

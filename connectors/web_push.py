@@ -22,6 +22,7 @@ from connectors.base import (
 )
 from connectors.callback_url import CallbackPolicy, CallbackRefused, Origin
 from connectors.http import RetryingHttp, retry_after_seconds
+from tickets.dates import plausible_window
 from tickets.schema import IncomingTicket
 from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL, Kind, Priority
 
@@ -101,7 +102,11 @@ class PushedTicket(BaseModel):
     @field_validator("submitted_at", "updated_at")
     @classmethod
     def _with_offset(cls, value: Optional[datetime]) -> Optional[datetime]:
-        return value.replace(tzinfo=CST) if value is not None and value.tzinfo is None else value
+        value = value.replace(tzinfo=CST) if value is not None and value.tzinfo is None else value
+        problem = value and plausible_window().problem(value)
+        if problem:
+            raise ValueError(f"implausible date: {problem}")
+        return value
 
 
 class PushRejected(Exception):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Optional
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from settings.secrets_check import demo_secret_problems
 from settings.yaml_loader import ConfigError, ConfigProblem, format_loc, parse_yaml_model, read_yaml_text, yaml_lines
 from sla.config import SlaConfig
+from tickets.dates import DateWindow
 
 ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
@@ -121,6 +123,14 @@ class DuplicatesConfig(Strict):
     min_similarity: float = Field(0.5, gt=0, le=1, description="how alike their stories must be (0..1)")
 
 
+class DatesConfig(Strict):
+    earliest: date = Field(date(2000, 1, 1), description="a source's date before this day sets its record aside")
+    ahead_hours: float = Field(24, gt=0, le=24 * 366, description="... and so does one more than this ahead of now")
+
+    def window(self) -> DateWindow:
+        return DateWindow(self.earliest, timedelta(hours=self.ahead_hours))
+
+
 class AppConfig(Strict):
     database_url: str = "sqlite:///var/onequeue.db"
     units_file: str = "units.yaml"
@@ -131,6 +141,7 @@ class AppConfig(Strict):
     writeback: WritebackConfig = Field(default_factory=WritebackConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     duplicates: DuplicatesConfig = Field(default_factory=DuplicatesConfig)
+    dates: DatesConfig = Field(default_factory=DatesConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
     sms: SmsConfig
     channels: list[ChannelConfig] = Field(default_factory=list)

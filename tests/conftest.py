@@ -126,3 +126,14 @@ def web_worker(tmp_path, db_url, hotline, sms_provider):
     for worker in started:
         worker.web_server.should_exit = True
         worker.db.dispose()
+
+
+@pytest.fixture
+def dates_ahead(monkeypatch):
+    """For tests whose tickets are dated on a simulated clock running ahead of today's: the plausible window
+    reaches years ahead (restored afterwards)."""
+    from datetime import timedelta
+
+    from tickets import dates
+
+    monkeypatch.setattr(dates, "_window", dates.DateWindow(ahead=timedelta(days=3660)))

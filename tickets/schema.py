@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tickets.dates import DEADLINE_AHEAD, plausible_window
 from tickets.vocabulary import Kind, Priority
 
 
@@ -41,6 +42,22 @@ class IncomingTicket(BaseModel):
     def _aware(cls, value: Optional[datetime]) -> Optional[datetime]:
         if value is not None and value.tzinfo is None:
             raise ValueError("a timestamp needs its UTC offset")
+        return value
+
+    @field_validator("source_updated_at", "received_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        problem = plausible_window().problem(value)
+        if problem:
+            raise ValueError(f"implausible date: {problem}")
+        return value
+
+    @field_validator("source_deadline")
+    @classmethod
+    def _plausible_deadline(cls, value: Optional[datetime]) -> Optional[datetime]:
+        problem = value and plausible_window().problem(value, ahead=DEADLINE_AHEAD)
+        if problem:
+            raise ValueError(f"implausible deadline: {problem}")
         return value
 
 

@@ -205,3 +205,20 @@ def test_a_mailbox_that_refuses_us_says_so(mail, box):
     with pytest.raises(Exception, match="no sender address"):
         mailbox_connector(mail, address, sent_folder=None).write_back(
             WriteBackRequest("x", "resolved", "k", {"result": "r"}, {"subject": "s"}))
+
+
+@pytest.mark.parametrize("written", ["Fri, 31 Dec 9999 20:15:00 +0800", "Mon, 01 Jan 0001 09:00:00 +0800"])
+def test_a_mail_dated_outside_the_plausible_window_takes_the_servers_arrival_time(db, mail, box, written):
+    address, conn = box
+    odd = email.message_from_bytes(gb2312_plain(address))
+    odd.replace_header("Date", written)
+    mail.append(address, odd.as_bytes())
+    mail.append(address, gb2312_plain(address))
+    before = utcnow()
+    report = poll_channel(db, conn, "w1")
+    assert (report.created, report.quarantined, report.error) == (2, 0, None)
+    with db.transaction() as s:
+        by_date = {t.payload["date"]: t.received_at for t in s.scalars(select(Ticket).where(Ticket.channel == conn.name))}
+    assert by_date["Sat, 21 Nov 2026 20:15:00 +0800"].isoformat() == "2026-11-21T12:15:00+00:00"
+    # read as the server received it, never as year 2001 or 9999 (which would fire or overflow the deadlines)
+    assert abs((by_date[written] - before).total_seconds()) < 120

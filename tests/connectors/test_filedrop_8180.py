@@ -154,3 +154,17 @@ def test_a_missing_outbox_is_retried_later(hotline, tmp_path):
     conn = build_connector("8180-sd", "8180", {"inbox": str(hotline.inbox), "outbox": str(tmp_path / "gone")})
     with pytest.raises(SourceUnavailable):
         conn.write_back(WriteBackRequest("8180-2611-00001", "accepted", "k", {}))
+
+
+def test_a_call_dated_outside_the_plausible_window_is_set_aside_and_the_other_calls_go_in(db, hotline):
+    hotline.add_calls(2, export=False)
+    hotline.add_calls(1, export=False, 来电时间="9999-12-31 10:00:00")
+    hotline.add_calls(1, 来电时间="0001-01-01 10:00:00")  # exports the four together in one file
+    report = poll_channel(db, connector(hotline), "w1")
+    assert (report.created, report.quarantined, report.error) == (2, 2, None)
+    with db.transaction() as s:
+        reasons = sorted(q.reason for q in s.scalars(select(QuarantinedRecord)))
+        refs = {t.source_ref for t in s.scalars(select(Ticket))}
+    assert refs == {c["受理编号"] for c in hotline.calls[:2]}
+    assert all("implausible date" in r for r in reasons)
+    assert any("config dates.earliest" in r for r in reasons) and any("config dates.ahead_hours" in r for r in reasons)

@@ -13,7 +13,7 @@ from cli.main import main as onequeue
 from dispatch import Dispatcher
 from dispatch.job import dispatch_new
 from simulators.testing import ROOT, write_config
-from tickets import Ticket
+from tickets import Ticket, dates
 
 STATION = "st-daliang-01"  # 大良升平消费维权服务站
 WALK_IN = """
@@ -143,3 +143,22 @@ def test_the_walk_in_channel_is_the_one_named_or_the_only_one_enabled():
         walk_in_channel(one[:1])
     with pytest.raises(LookupError, match="several walk_in channels"):
         walk_in_channel(one + [Ch(name="walkin2", kind="walk_in", enabled=True)])
+
+
+def test_a_register_row_dated_outside_the_window_in_config_is_that_rows_error(tmp_path, db, db_url, capsys,
+                                                                              monkeypatch):
+    monkeypatch.setattr(dates, "_window", dates.plausible_window())  # the command sets this process's window
+    nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
+    config = write_config(tmp_path / "config.yaml", db_url, nowhere, nowhere,
+                          extra=WALK_IN + "dates:\n  earliest: 2020-01-01\n  ahead_hours: 48\n")
+    odd = [row[:] for row in GOOD[:2]]
+    odd[0][0], odd[1][0] = "9999-12-31", "2019-06-30"
+    path = register_book(tmp_path / "升平站来访登记.xlsx", odd + GOOD[2:])
+    assert onequeue(["walkin", "import", path, "--config", config, "--station", STATION]) == 1
+    captured = capsys.readouterr()
+    assert "1 new visit(s) stored" in captured.out and "2 row(s) with errors" in captured.out
+    rows = dict(line.strip().split(": ", 1) for line in captured.err.splitlines() if line.startswith("  row "))
+    assert "implausible date: 9999-12-31T10:15:00+08:00 is more than 48 hours ahead of now (config dates.ahead_hours)" \
+        in rows["row 3"]
+    assert "implausible date: 2019-06-30T14:30:00+08:00 is before 2020-01-01" in rows["row 4"]
+    assert [t.complainant_phone for t in tickets(db).values()] == ["15913785566"]

@@ -2,12 +2,16 @@
 the history, suspended and resumed, and recomputed when the calendar changes."""
 from __future__ import annotations
 
+import pytest
+
 from sla import SlaConfig, SlaError, extend, recompute_stale, resume, suspend
 from sla.follow import follow_ticket_events
 from tickets import handling, store
 from tickets.models import Ticket
 
 from tests.sla.helpers import actions, clocks, cst, dispatch, make_deadlines, new_tickets, ticket
+
+pytestmark = pytest.mark.usefixtures("dates_ahead")  # tickets dated after today's date
 
 STATION = "st-daliang-01"
 

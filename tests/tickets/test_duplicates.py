@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from tickets import IncomingTicket, store
 from tickets.duplicates import DuplicatePolicy, find_primary, phone_key, similarity
 from tickets.models import Ticket
 
 CST = timezone(timedelta(hours=8))
+
+pytestmark = pytest.mark.usefixtures("dates_ahead")  # tickets dated after today's date
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=CST)
 STORY = ("来电人反映，其于2026年5月在大良悦动健身会所办理年卡，充值3880元。近日会所突然停业，"
          "门口张贴转让告示。来电人要求商家退还剩余卡内余额。")

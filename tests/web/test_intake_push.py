@@ -134,3 +134,19 @@ def test_a_callback_outside_the_agreed_addresses_is_refused(tmp_path, db_url, ho
     finally:
         w.web_server.should_exit = True
         w.db.dispose()
+
+
+@pytest.mark.parametrize("field", ["submitted_at", "updated_at"])
+def test_a_push_dated_outside_the_plausible_window_is_refused_and_the_queue_keeps_moving(worker, field):
+    far = push(worker, complaint("MP-FAR", **{field: "9999-12-31T20:00:00+08:00"}))
+    early = push(worker, complaint("MP-EARLY", **{field: "0001-01-01T08:00:00+08:00"}))
+    good = push(worker, complaint("MP-GOOD", submitted_at="2026-11-29T10:00:00+08:00"))
+    for answer in (far, early):
+        assert answer.status_code == 422, answer.text
+        (error,) = answer.json()["errors"]
+        assert error["field"] == field and "implausible date" in error["message"]
+    assert "config dates.ahead_hours" in far.text and "config dates.earliest" in early.text
+    assert good.status_code == 201
+    assert worker.dispatch() == 1
+    (ticket,) = stored(worker)
+    assert ticket.source_ref == "MP-GOOD" and ticket.status == "dispatched"
