@@ -83,6 +83,11 @@ def cmd_health(ctx: Context, args) -> int:
     from cli.rules_cmd import print_rules_health
 
     print_rules_health(data["rules"])
+    failed = data["dispatch_failures"]
+    for t in failed["tickets"]:
+        print(f"dispatch failed for {t['number']} (in triage): {t['error']}")
+    print(f"dispatch failures in triage: {failed['count']}" + (
+        f" (newest {len(failed['tickets'])} shown)" if failed["count"] > len(failed["tickets"]) else ""))
     return 0
 
 

@@ -6,9 +6,11 @@ from typing import Callable, Iterable, Optional
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, defer, lazyload
 
 from dispatch.groups import pick_unit
+from settings.masking import error_summary
 from tickets import store
 from tickets.db import Database, is_postgres
 from tickets.duplicates import DuplicatePolicy, link_duplicates
@@ -50,21 +52,64 @@ def facts_of(ticket: Ticket):
 def dispatch_new(db: Database, dispatcher, hooks: Iterable[DispatchHook] = (), limit: int = 200,
                  duplicates: Optional[DuplicatePolicy] = None) -> int:
     """Decide up to `limit` new tickets per transaction until none are left; returns how many were decided.
-    With `duplicates`, a ticket that repeats an open one is linked to it instead of being dispatched."""
+    With `duplicates`, a ticket that repeats an open one is linked to it instead of being dispatched.
+    A batch that fails is decided again one ticket per transaction: one ticket that fails does not hold the
+    others back, it goes to triage with the error on its history."""
     hooks = list(hooks)
     total = 0
     while True:
-        with db.transaction() as s:
-            # Deciding reads neither the source's record nor the history (loaded with a ticket unless told not).
-            stmt = (select(Ticket).options(defer(Ticket.payload), lazyload(Ticket.events))
-                    .where(Ticket.status == "new").order_by(Ticket.id).limit(limit))
-            if is_postgres(s):
-                stmt = stmt.with_for_update(skip_locked=True)
-            batch = list(s.scalars(stmt))
-            decide(s, batch, dispatcher, hooks, duplicates=duplicates)
-        total += len(batch)
-        if len(batch) < limit:
+        ids: list[int] = []
+        try:
+            with db.transaction() as s:
+                batch = list(s.scalars(_new_tickets(s).limit(limit)))
+                ids = [t.id for t in batch]
+                decide(s, batch, dispatcher, hooks, duplicates=duplicates)
+        except TRANSIENT:
+            raise  # the database, not a ticket: the next run tries the batch again
+        except Exception as exc:
+            if not ids:
+                raise
+            log.warning("dispatch_batch_failed", tickets=len(ids), error=error_summary(exc))
+            for ticket_id in ids:
+                _decide_alone(db, ticket_id, dispatcher, hooks, duplicates)
+        total += len(ids)
+        if len(ids) < limit:
             return total
+
+
+# Errors of the database or the connection to it, which say nothing about the ticket being decided.
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+def _new_tickets(s: Session, ticket_id: Optional[int] = None):
+    # Deciding reads neither the source's record nor the history (loaded with a ticket unless told not).
+    stmt = (select(Ticket).options(defer(Ticket.payload), lazyload(Ticket.events))
+            .where(Ticket.status == "new").order_by(Ticket.id))
+    if ticket_id is not None:
+        stmt = stmt.where(Ticket.id == ticket_id)
+    return stmt.with_for_update(skip_locked=True) if is_postgres(s) else stmt
+
+
+def _decide_alone(db: Database, ticket_id: int, dispatcher, hooks: list[DispatchHook],
+                  duplicates: Optional[DuplicatePolicy]) -> None:
+    """Decide one ticket in its own transaction; if that fails, send it to triage with the error."""
+    try:
+        with db.transaction() as s:
+            decide(s, list(s.scalars(_new_tickets(s, ticket_id))), dispatcher, hooks, duplicates=duplicates)
+        return
+    except TRANSIENT:
+        raise
+    except Exception as exc:
+        error = error_summary(exc)
+    with db.transaction() as s:
+        ticket = s.scalars(_new_tickets(s, ticket_id)).first()
+        if ticket is None:  # another worker decided it meanwhile
+            return
+        store.transition(s, ticket, "triage", "dispatch", FAILED_ACTION, {"error": error})
+    log.error("ticket_dispatch_failed", ticket_id=ticket_id, error=error)
+
+
+FAILED_ACTION = "dispatch_failed"
 
 
 def decide(session: Session, tickets: list[Ticket], dispatcher, hooks: list[DispatchHook], actor: str = "dispatch",

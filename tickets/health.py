@@ -9,17 +9,34 @@ from sqlalchemy.orm import Session
 
 from connectors import build_connector
 from dispatch.health import rules_health
+from dispatch.job import FAILED_ACTION
 from notify.health import sms_health
 from notify.models import SmsMessage
 from sla.health import sla_health
 from tickets.db import Database
-from tickets.models import ChannelCursor, QuarantinedRecord
+from tickets.models import ChannelCursor, QuarantinedRecord, Ticket, TicketEvent
 from tickets.store import counts_by_status
 from writeback import OutboxItem
 
 
 def _by_status(session: Session, column) -> dict[str, int]:
     return dict(session.execute(select(column, func.count()).group_by(column)).all())
+
+
+# How many of the tickets dispatch could not decide are named; the count is of them all.
+FAILURES_SHOWN = 20
+
+
+def dispatch_failures(session: Session) -> dict:
+    """Tickets in triage because deciding them failed (the dispatch job set them aside), newest first, with the
+    error on their history."""
+    failed = (select(Ticket.number, TicketEvent.at, TicketEvent.detail)
+              .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+              .where(Ticket.status == "triage", TicketEvent.action == FAILED_ACTION, TicketEvent.to_status == "triage"))
+    count = session.scalar(select(func.count()).select_from(failed.subquery()))
+    rows = session.execute(failed.order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(FAILURES_SHOWN)).all()
+    return {"count": count or 0, "tickets": [{"number": number, "at": at, "error": (detail or {}).get("error")}
+                                             for number, at, detail in rows]}
 
 
 def collect(config, db: Database) -> dict:
@@ -34,6 +51,7 @@ def collect(config, db: Database) -> dict:
         sms, outbox = _by_status(s, SmsMessage.status), _by_status(s, OutboxItem.status)
         deadlines = sla_health(s, config.sla, now)
         sms_delivery = sms_health(s)
+        failures = dispatch_failures(s)
         rules = rules_health(s, str(config.path(config.rules_file)), str(config.path(config.units_file)))
     channels = []
     for ch in config.channels:
@@ -53,7 +71,7 @@ def collect(config, db: Database) -> dict:
             "quarantined": quarantined.get(ch.name, 0),
         })
     return {"tickets": tickets, "channels": channels, "sms": sms, "sms_delivery": sms_delivery, "outbox": outbox,
-            "deadlines": deadlines, "rules": rules}
+            "deadlines": deadlines, "rules": rules, "dispatch_failures": failures}
 
 
 def status_line(db: Database) -> str:
