@@ -56,7 +56,7 @@ def resolve(worker, reference: str) -> None:
 
 
 def test_a_partner_reply_with_a_persons_data_leaves_no_trace_of_them(tmp_path, db_url, hotline, sms_provider,
-                                                                        partner, monkeypatch, capsys):
+                                                                     partner, monkeypatch, capsys):
     monkeypatch.setenv("ONEQUEUE_TEST_PARTNER_SECRET", SECRET)
     config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider, extra=CHANNEL)
     worker = Worker(load_config(config))
