@@ -118,6 +118,11 @@ class PushRejected(Exception):
         self.errors = errors or []
 
 
+# The ticket schema's names of the pushed fields, for an error the partner can act on.
+_PUSHED_NAME = {"source_ref": "reference", "received_at": "submitted_at", "source_updated_at": "updated_at",
+                "payload": "(body)"}
+
+
 def field_errors(exc: ValidationError) -> list[dict]:
     return [{"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]} for e in exc.errors()]
 
@@ -157,6 +162,13 @@ class WebPushConnector(Connector):
                 raise PushRejected(422, "the callback URL is not one agreed with onequeue",
                                    [{"field": "callback_url", "message": str(exc)}]) from None
         received = (now or datetime.now(CST)).replace(microsecond=0)
+        try:
+            return self._ticket(pushed, data, received)
+        except ValidationError as exc:  # a value the database cannot store as given (tickets.column_fit)
+            raise PushRejected(422, "the ticket cannot be stored as given", [
+                e | {"field": _PUSHED_NAME.get(e["field"], e["field"])} for e in field_errors(exc)]) from None
+
+    def _ticket(self, pushed: PushedTicket, data: dict, received: datetime) -> IncomingTicket:
         submitted = pushed.submitted_at or received
         return IncomingTicket(
             source_ref=pushed.reference, source_updated_at=pushed.updated_at or submitted, received_at=submitted,
@@ -165,7 +177,7 @@ class WebPushConnector(Connector):
             business_name=pushed.business_name, business_code=pushed.business_code,
             business_address=pushed.business_address, event_address=pushed.event_address,
             area_code=pushed.area_code, amount=pushed.amount, priority=pushed.priority,
-            payload=data | {"partner": cfg.partner},
+            payload=data | {"partner": self.config.partner},
         )
 
     # --- write-back: POST the result to the callback URL ----------------------------------------

@@ -5,9 +5,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from tickets import column_fit
 from tickets.dates import DEADLINE_AHEAD, plausible_window
+from tickets.models import Ticket
 from tickets.vocabulary import Kind, Priority
 
 
@@ -58,6 +60,16 @@ class IncomingTicket(BaseModel):
         problem = value and plausible_window().problem(value, ahead=DEADLINE_AHEAD)
         if problem:
             raise ValueError(f"implausible deadline: {problem}")
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _fits_its_column(cls, value: Any, info: ValidationInfo) -> Any:
+        """Each field must be storable as given in its `tickets` column, on SQLite as on PostgreSQL: no NUL byte,
+        no longer than the column, the payload valid JSONB. A record that is not is set aside, never cut."""
+        problem = column_fit.problem(Ticket, info.field_name, value)
+        if problem:
+            raise ValueError(f"does not fit: {problem}")
         return value
 
 

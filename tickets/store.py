@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from tickets import column_fit
 from tickets.db import is_postgres, utcnow
 from tickets.models import ChannelCursor, Counter, QuarantinedRecord, Ticket, TicketEvent
 from tickets.schema import BadRecord, IncomingTicket
@@ -221,9 +222,12 @@ def quarantine(session: Session, channel: str, bad: Iterable[BadRecord]) -> int:
     rows = []
     for b in bad:
         raw = b.raw if isinstance(b.raw, str) else json.dumps(b.raw, ensure_ascii=False, sort_keys=True, default=str)
-        fp = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-        rows.append(dict(channel=channel, fingerprint=fp, source_ref=b.source_ref, reason=b.reason, raw=raw,
-                         created_at=utcnow()))
+        fp = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+        # Kept to be shown: a NUL byte or a broken character (often why it was set aside) written as an escape,
+        # and a key that could not be one (too long, a NUL in it) left out, so the record is stored on every backend.
+        ref = b.source_ref if not column_fit.problem(QuarantinedRecord, "source_ref", b.source_ref) else None
+        rows.append(dict(channel=channel, fingerprint=fp, source_ref=ref, reason=column_fit.storable(b.reason),
+                         raw=column_fit.storable(raw), created_at=utcnow()))
     if not rows:
         return 0
     stmt = insert_or_ignore(session, QuarantinedRecord, ["channel", "fingerprint"])

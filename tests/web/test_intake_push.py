@@ -150,3 +150,26 @@ def test_a_push_dated_outside_the_plausible_window_is_refused_and_the_queue_keep
     assert worker.dispatch() == 1
     (ticket,) = stored(worker)
     assert ticket.source_ref == "MP-GOOD" and ticket.status == "dispatched"
+
+
+def test_a_push_the_database_cannot_store_as_given_is_refused_naming_the_field(worker):
+    # A NUL byte is valid JSON text but neither PostgreSQL's text nor its JSONB stores it (SQLite would, silently);
+    # a number past the amount column's 12 digits and NaN in a free field of the body go the same way.
+    nul = push(worker, complaint("MP-NUL", text="奶茶中有异物\x00，商家拒绝退款"))
+    name = push(worker, complaint("MP-NAME", complainant_name="周\x00女士"))
+    amount = push(worker, complaint("MP-AMOUNT", amount=1e30))
+    nan = push(worker, None, raw=json.dumps(complaint("MP-NAN") | {"extra": {"score": float("nan")}},
+                                             ensure_ascii=False).encode("utf-8"))
+    good = push(worker, complaint("MP-GOOD"))
+
+    for answer, field in ((nul, "text"), (name, "complainant_name"), (amount, "amount"), (nan, "(body)")):
+        assert answer.status_code == 422, answer.text
+        errors = {e["field"]: e["message"] for e in answer.json()["errors"]}
+        assert field in errors, errors
+    assert "NUL byte" in {e["field"]: e["message"] for e in nul.json()["errors"]}["text"]
+    assert "周" not in name.text  # the refusal says what is wrong, not what the person wrote
+    assert "extra.score is nan" in nan.text
+    assert good.status_code == 201
+    assert worker.dispatch() == 1
+    (ticket,) = stored(worker)
+    assert ticket.source_ref == "MP-GOOD" and ticket.status == "dispatched"
