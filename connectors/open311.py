@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.base import Connector, ConnectorConfig, WriteBackRequest, WriteBackResult
 from settings.masking import mask_text
+from tickets.dates import DEADLINE_AHEAD, plausible_window
 from tickets.schema import IncomingTicket
 from tickets.vocabulary import CHINA_TZ as CST, Kind
 
@@ -153,11 +154,20 @@ def w3c(value: Optional[datetime]) -> Optional[str]:
 
 
 def parse_w3c(value: str, name: str) -> datetime:
+    """A client's date-time, with China's offset if it gives none; a date outside the plausible window (a search
+    reaches at most DEADLINE_AHEAD ahead) is a 400 naming the field, before any arithmetic can overflow on it."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise Open311Error(400, f"{name} {value!r} is not a W3C date-time (2026-11-22T09:00:00+08:00)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CST)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=CST)
+    try:
+        problem = plausible_window().problem(parsed, ahead=DEADLINE_AHEAD)
+    except OverflowError:  # an offset that carries year 1 or 9999 past the calendar's ends
+        problem = f"{value.strip()} is outside the calendar (config dates)"
+    if problem:
+        raise Open311Error(400, f"{name}: {problem}")
+    return parsed
 
 
 def request_json(ticket, agency: str, notes: str) -> dict[str, Any]:

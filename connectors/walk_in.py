@@ -14,7 +14,7 @@ from typing import Any, Optional
 from pydantic import Field, ValidationError
 
 from connectors.base import Connector, ConnectorConfig, WriteBackRequest, WriteBackResult
-from tickets.schema import IncomingTicket
+from tickets.schema import MAX_AMOUNT, IncomingTicket
 from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL
 
 KINDS = KIND_OF_LABEL
@@ -139,7 +139,9 @@ def _parse_time(value: Any, day_value: Any) -> time:
     return time(int(m[1]), int(m[2]))
 
 
-def _parse_amount(value: Any) -> Optional[Decimal]:
+def parse_amount(value: Any) -> Optional[Decimal]:
+    """An amount in yuan as staff write it (1,200, 35.5元, ￥80), to the fen; None when empty; ValueError for
+    what is not an amount a ticket can hold (NaN, infinity, negative, 10^12 or more)."""
     text = _cell_text(value).replace(",", "").replace("元", "").replace("¥", "").replace("￥", "")
     if not text:
         return None
@@ -147,8 +149,12 @@ def _parse_amount(value: Any) -> Optional[Decimal]:
         amount = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"涉及金额 {_cell_text(value)!r} is not an amount") from None
+    if not amount.is_finite():
+        raise ValueError(f"涉及金额 {_cell_text(value)!r} is not an amount")
     if amount < 0:
         raise ValueError(f"涉及金额 {text} is negative")
+    if amount >= MAX_AMOUNT:
+        raise ValueError(f"涉及金额 {text} is not below {MAX_AMOUNT:,} yuan")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -200,7 +206,7 @@ def read_register(path: str | Path, station: str, max_rows: int = 5000) -> tuple
             continue
         try:
             records.append(_row_ticket(station, cells, Path(path).name, number))
-        except (ValueError, ValidationError) as exc:
+        except (ValueError, ArithmeticError, ValidationError) as exc:  # that row's error, not the register's
             errors.append(RowError(number, _reason(exc)))
     return records, errors
 
@@ -224,7 +230,7 @@ def _row_ticket(station: str, cells: dict[str, Any], file_name: str, row: int) -
     visit = Visit(
         station=station, name=_cell_text(cells.get("name")) or None, phone=phone, text=text, kind=KINDS[kind_text],
         business=_cell_text(cells.get("business")) or None, address=_cell_text(cells.get("address")) or None,
-        amount=_parse_amount(cells.get("amount")), received_at=at,
+        amount=parse_amount(cells.get("amount")), received_at=at,
         receptionist=_cell_text(cells.get("receptionist")) or None,
     )
     payload = {COLUMNS[f][0]: _cell_text(v) for f, v in cells.items()} | {"file": file_name, "row": row,

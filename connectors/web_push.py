@@ -22,6 +22,7 @@ from connectors.base import (
 )
 from connectors.callback_url import CallbackPolicy, CallbackRefused, Origin
 from connectors.http import RetryingHttp, retry_after_seconds
+from connectors.json_body import NotJson, load_json
 from tickets.dates import plausible_window
 from tickets.schema import IncomingTicket
 from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL, Kind, Priority
@@ -97,7 +98,7 @@ class PushedTicket(BaseModel):
     @field_validator("kind", mode="before")
     @classmethod
     def _chinese_kind(cls, value: Any) -> Any:
-        return KIND_WORDS.get(value, value)
+        return KIND_WORDS.get(value, value) if isinstance(value, str) else value
 
     @field_validator("submitted_at", "updated_at")
     @classmethod
@@ -147,10 +148,9 @@ class WebPushConnector(Connector):
             raise PushRejected(401, f"{SIGNATURE_HEADER} must be sha256=<hex HMAC-SHA256 of the raw body with "
                                     f"the secret shared with {cfg.partner}>")
         try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise PushRejected(422, "the body is not JSON (UTF-8)",
-                               [{"field": "(body)", "message": "not JSON"}]) from None
+            data = load_json(body)
+        except NotJson as exc:
+            raise PushRejected(422, str(exc), [{"field": exc.field, "message": exc.message}]) from None
         try:
             pushed = PushedTicket.model_validate(data)
         except ValidationError as exc:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from dispatch import Dispatcher, UnitDirectory
 from tickets.db import Database
+from web import receive
 from web.body_limit import BodyLimit
 
 log = structlog.get_logger("web")
@@ -53,6 +54,7 @@ def create_app(ctx: WebContext) -> FastAPI:
                   redoc_url="/redoc" if demo else None, openapi_url="/openapi.json" if demo else None)
     app.state.ctx = ctx
     app.add_middleware(BodyLimit, max_body=ctx.config.web.max_body_bytes, max_upload=ctx.config.web.max_upload_bytes)
+    receive.install(app)   # a field the service cannot take is a 400 naming it, on every route
     for module in ROUTE_MODULES:
         mod = importlib.import_module(module)
         app.include_router(mod.router(ctx))

@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from notify.delivery import FINAL, RetryPolicy, apply_status, find_message
 from notify.replies import handle_inbound
 from settings.masking import mask_phone
+from web.receive import MAX_CODE, MAX_ID, text_fields, whole_number
 
 log = structlog.get_logger("web")
 
@@ -34,14 +35,14 @@ def router(ctx) -> APIRouter:
     validator = RequestValidator(sms.auth_token)
     policy = RetryPolicy(max_attempts=sms.max_attempts, backoff_seconds=sms.backoff_seconds)
 
-    async def signed_form(request: Request, configured_url: Optional[str] = None):
+    async def signed_form(request: Request, configured_url: Optional[str] = None) -> Optional[dict[str, str]]:
         form = await request.form()
         url = public_url(request, ctx.config.web.public_url, configured_url)
         if not validator.validate(url, form, request.headers.get("X-Twilio-Signature", "")):
             log.warning("sms_webhook_bad_signature", path=request.url.path,
                         from_phone=mask_phone(str(form.get("From") or "")))
             return None
-        return form
+        return text_fields(form)
 
     def foreign(form) -> Optional[Response]:
         """A 400 naming the field when the ids are not the provider's shape or not our account's; else None."""
@@ -64,8 +65,8 @@ def router(ctx) -> APIRouter:
             return refused
         if status not in FINAL:  # queued, sending, sent: nothing the sender does not record itself
             return Response(status_code=204)
-        code = _int(form.get("ErrorCode"))
-        sms_id = _int(request.query_params.get("sms"))
+        code = whole_number(form.get("ErrorCode"), "ErrorCode", 0, MAX_CODE)
+        sms_id = whole_number(request.query_params.get("sms"), "sms", 1, MAX_ID)
 
         def record() -> str:
             with ctx.db.transaction() as s:
@@ -111,11 +112,3 @@ def public_url(request: Request, public_base: Optional[str], configured_url: Opt
     else:
         base = str(request.url.replace(query=""))
     return base + (f"?{query}" if query else "")
-
-
-def _int(value) -> Optional[int]:
-    try:
-        return int(str(value)) if value not in (None, "") else None
-    except ValueError:
-        return None
-

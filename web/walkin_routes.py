@@ -3,15 +3,14 @@ already has an open ticket, and the upload of a station's visit register (.xlsx)
 from __future__ import annotations
 
 import tempfile
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from accounts import Viewer, can_see
-from connectors.walk_in import (KINDS, Visit, check_phone, read_register, register_max_rows, visit_ticket,
-                                walk_in_channel)
+from connectors.walk_in import (KINDS, Visit, check_phone, parse_amount, read_register, register_max_rows,
+                                visit_ticket, walk_in_channel)
 from tickets import store
 from tickets.intake import register
 from tickets.queries import open_tickets_like
@@ -111,18 +110,15 @@ def _visit(ctx, viewer: Viewer, form: dict) -> tuple[dict, Visit | None]:
     if not form["text"]:
         errors["text"] = "请填写诉求内容。"
     amount = None
-    if form["amount"]:
-        try:
-            amount = Decimal(form["amount"].replace(",", "").replace("元", ""))
-            if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
-                raise InvalidOperation
-        except InvalidOperation:
-            errors["amount"] = "涉及金额请填写数字（元），例如 1200 或 35.5。"
+    try:
+        amount = parse_amount(form["amount"])
+    except ValueError:
+        errors["amount"] = "涉及金额请填写数字（元），例如 1200 或 35.5。"
     if errors:
         return errors, None
     return {}, Visit(station=station.id, name=form["name"] or None, phone=phone, text=form["text"],
                      kind=KINDS[form["kind"]], business=form["business"] or None, address=form["address"] or None,
-                     amount=amount.quantize(Decimal("0.01")) if amount is not None else None,
+                     amount=amount,
                      receptionist=viewer.login)
 
 
