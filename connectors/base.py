@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Literal, Optional
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Literal, Mapping, Optional
 
 import structlog
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectors.change_cursor import ChangeCursor
 from tickets.schema import BadRecord, IncomingTicket
@@ -83,15 +83,24 @@ def normalise_or_quarantine(
         try:
             records.append(normalise(item))
         except ValueError as exc:
-            bad.append(BadRecord(raw=item, reason=_reason(exc), source_ref=ref_of(item)))
+            bad.append(BadRecord(raw=item, reason=reason_of(exc), source_ref=ref_of(item)))
     return records, bad
 
 
-def _reason(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):  # pydantic: each wrong field and what is wrong with it
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors())
-    return str(exc)
+def reason_of(exc: Exception, names: Optional[Mapping[str, str]] = None) -> str:
+    """Why a record breaks the contract, without its values: for pydantic's ValidationError each wrong field
+    (under the source's own name for it, from `names`, once per name) and what is wrong with it. The payload is
+    the record as received, so its problem is left out when a field already says it."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    said: dict[str, str] = {}
+    errors = exc.errors()
+    for e in errors:
+        field = ".".join(map(str, e["loc"]))
+        if field == "payload" and len(errors) > 1:
+            continue
+        said.setdefault((names or {}).get(field, field), e["msg"].removeprefix("Value error, "))
+    return "; ".join(f"{name}: {message}" for name, message in said.items())
 
 
 class Connector:

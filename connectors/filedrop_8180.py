@@ -7,6 +7,11 @@ reads it again; its rows are the same records under the same 受理编号 with t
 finds nothing new. A file that cannot be read at all goes to `rejected/` with `NAME.reason.txt`, and is
 listed in the quarantine.
 
+A file cut short (it ends inside a quoted field, in the middle of a GB18030 character, or without the line
+break every row ends with) is still being written or was cut by a copy: it is left for the next poll until it
+has not changed for `settle_seconds`, and rejected whole then, so a truncated last row never goes in as if whole.
+Only regular files are read: a symbolic link in the inbox is rejected as itself, its target never opened.
+
 A record's version is its file's time (from the name `8180-YYYYMMDD-HHMMSS.csv`): a row exported again with
 changed content is an update; one exported again unchanged is nothing new.
 """
@@ -18,6 +23,8 @@ import itertools
 import json
 import os
 import re
+import stat
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional
@@ -33,6 +40,7 @@ from connectors.base import (
     WriteBackRejected,
     WriteBackRequest,
     WriteBackResult,
+    reason_of,
 )
 from tickets.schema import BadRecord, IncomingTicket
 from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL
@@ -53,10 +61,27 @@ class Settings(ConnectorConfig):
     encoding: str = "gb18030"
     batch_size: int = Field(500, ge=1, le=5000, description="rows stored per transaction")
     unit_name: str = Field("佛山市顺德区市场监督管理局", description="承办单位 when the result names no unit")
+    settle_seconds: float = Field(60, ge=0, le=86400, description="a file cut short is left for the next poll "
+                                  "until it has not changed this long, then rejected whole")
+    max_file_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="a larger file is rejected whole unread")
 
 
 class Unreadable(Exception):
     """The file as a whole is not an 8180 export."""
+
+
+class CutShort(Unreadable):
+    """The file ends before its last row does: still being written, or cut by a copy."""
+
+
+class NotReadYet(Exception):
+    """The file changed while it was read: the next poll reads it again."""
+
+
+# The ticket fields an 8180 row fills, by the column they come from, for a reason an operator can act on.
+COLUMN_OF_FIELD = {"source_ref": "受理编号", "received_at": "来电时间", "source_updated_at": "来电时间",
+                   "complainant_name": "来电人", "complainant_phone": "联系电话", "business_name": "被投诉单位",
+                   "event_address": "事发地址", "kind": "诉求类别", "text": "诉求内容", "title": "诉求内容"}
 
 
 def file_time(path: Path) -> datetime:
@@ -67,16 +92,19 @@ def file_time(path: Path) -> datetime:
             return datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S").replace(tzinfo=CST)
         except ValueError:
             pass
-    return datetime.fromtimestamp(path.stat().st_mtime, CST).replace(microsecond=0)
+    return datetime.fromtimestamp(path.lstat().st_mtime, CST).replace(microsecond=0)
 
 
 def read_rows(data: bytes, encoding: str = "gb18030") -> list[tuple[int, list[str]]]:
-    """(first line number, fields) of each data row; Unreadable if the file is not an 8180 export."""
+    """(first line number, fields) of each data row; Unreadable if the file is not an 8180 export, CutShort (an
+    Unreadable) if it ends before its last row does."""
     if not data.strip():
         raise Unreadable("the file is empty")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
+        if exc.end >= len(data):
+            raise CutShort(f"it ends in the middle of a {encoding} character (byte {exc.start})") from None
         raise Unreadable(f"not {encoding} text (byte {exc.start})") from None
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -88,6 +116,8 @@ def read_rows(data: bytes, encoding: str = "gb18030") -> list[tuple[int, list[st
             line = reader.line_num + 1
     except csv.Error as exc:
         raise Unreadable(f"line {line}: {exc}") from None
+    if rows:
+        _check_last_row_whole(text, rows[-1][0])
     header = [h.strip() for h in rows[0][1]] if rows else []
     if header != HEADER:
         # Say which expected columns are missing, never what the line holds: it may be a caller's data.
@@ -95,6 +125,22 @@ def read_rows(data: bytes, encoding: str = "gb18030") -> list[tuple[int, list[st
         raise Unreadable(f"the first line is not the 8180 header ({len(header)} columns; "
                          f"missing {', '.join(missing) or 'none, but in another order'})")
     return [(n, fields) for n, fields in rows[1:] if any(f.strip() for f in fields)]
+
+
+def _check_last_row_whole(text: str, first_line: int) -> None:
+    """CutShort if the row starting at `first_line` (the last) does not end: inside its quotes, or before the
+    line break the exporter ends every row with. The lenient reader would take such a row as whole."""
+    lines = io.StringIO(text, newline="").readlines()
+    tail = "".join(lines[first_line - 1:])
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), strict=True):
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise CutShort(f"it ends inside a quoted field (the row from line {first_line})") from None
+        # any other strictness the lenient reader forgives, as it does in every other row
+    if not text.endswith(("\n", "\r")):
+        raise CutShort(f"its last line ({len(lines)}) has no line break: the row may be cut")
 
 
 def normalise(fields: list[str], version: datetime) -> IncomingTicket:
@@ -138,6 +184,11 @@ class FileDrop8180Connector(Connector):
     kind = "8180"
     Config = Settings
 
+    def __init__(self, name: str, config: Settings):
+        super().__init__(name, config)
+        # A cut-short file's (size, mtime) and when this worker first saw it so (see `_settled`).
+        self._unchanged_since: dict[str, tuple[tuple[int, int], float]] = {}
+
     @property
     def inbox(self) -> Path:
         return Path(self.config.inbox)
@@ -147,10 +198,11 @@ class FileDrop8180Connector(Connector):
         return Path(self.config.outbox)
 
     def pending_files(self) -> list[Path]:
-        """Finished export files waiting in the inbox, oldest first; never a `.part` file."""
+        """Export files waiting in the inbox, oldest first; never a `.part` file. A link or other non-file entry
+        named `*.csv` is listed too, so that `pull` can reject it rather than leave it unexplained."""
         if not self.inbox.is_dir():
             raise SourceUnavailable(f"8180 inbox {self.config.inbox!r} is not a folder (is the share mounted?)")
-        files = [p for p in self.inbox.iterdir() if p.is_file() and p.name.lower().endswith(".csv")]
+        files = [p for p in self.inbox.iterdir() if p.name.lower().endswith(".csv") and not p.is_dir()]
         return sorted(files, key=lambda p: (file_time(p), p.name))
 
     # --- pull ------------------------------------------------------------------------------
@@ -158,17 +210,21 @@ class FileDrop8180Connector(Connector):
     def pull(self, cursor: Optional[str]) -> Iterator[Batch]:
         for path in self.pending_files():
             try:
-                data = path.read_bytes()
+                data = self._read(path)
                 version = file_time(path)
-            except FileNotFoundError:
-                continue  # moved by a worker that held the channel before us
-            try:
                 rows = read_rows(data, self.config.encoding)
+            except (FileNotFoundError, NotReadYet):
+                continue  # moved by a worker that held the channel before us, or still being written
+            except CutShort as exc:
+                if not self._settled(path):
+                    log.info("file_not_finished", connector=self.name, file=path.name, reason=str(exc),
+                             settle_seconds=self.config.settle_seconds)
+                    continue
+                yield from self._reject(path, f"{path.name}: cut short: {exc} (unchanged for "
+                                              f"{self.config.settle_seconds:g} s; export it again)")
+                continue
             except Unreadable as exc:
-                reason = f"{path.name}: cannot be read: {exc}"
-                bad = BadRecord(raw={"file": path.name, "size": len(data)}, reason=reason)
-                yield Batch([], [bad], _cursor(path, 0), raw_count=0)
-                self._set_aside(path, reason)
+                yield from self._reject(path, f"{path.name}: cannot be read: {exc}")
                 continue
             records: list[IncomingTicket] = []
             bad_rows: list[BadRecord] = []
@@ -179,7 +235,8 @@ class FileDrop8180Connector(Connector):
                 except ValueError as exc:
                     key = fields[0].strip() if fields and fields[0].strip() else None
                     raw = dict(zip(HEADER, fields)) if len(fields) == len(HEADER) else fields
-                    bad_rows.append(BadRecord(raw=raw, reason=f"{path.name} line {line}: {exc}", source_ref=key))
+                    reason = f"{path.name} line {line}: {reason_of(exc, COLUMN_OF_FIELD)}"
+                    bad_rows.append(BadRecord(raw=raw, reason=reason, source_ref=key))
                 if len(records) + len(bad_rows) >= self.config.batch_size or n == len(rows):
                     read = n
                     yield Batch(records, bad_rows, _cursor(path, read), raw_count=len(records) + len(bad_rows))
@@ -188,6 +245,58 @@ class FileDrop8180Connector(Connector):
                 yield Batch([], [], _cursor(path, 0))
             # Reached only once the caller has stored the file's last batch and asked for more.
             self._move(path, self.inbox / "done" / path.name)
+
+    def _read(self, path: Path) -> bytes:
+        """The bytes of a regular file, never through a link (the target stays unopened and untouched);
+        Unreadable for anything else or a file past `max_file_bytes`, NotReadYet if it changed while read."""
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError as exc:
+            if path.is_symlink():
+                raise Unreadable("it is a symbolic link; links in the inbox are not followed") from None
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise Unreadable(f"it cannot be opened ({exc.strerror or exc})") from None
+        with os.fdopen(fd, "rb") as f:
+            before = os.fstat(f.fileno())
+            if not stat.S_ISREG(before.st_mode):
+                raise Unreadable("it is not a regular file")
+            if before.st_size > self.config.max_file_bytes:
+                raise Unreadable(f"it is {before.st_size} bytes, more than max_file_bytes "
+                                 f"({self.config.max_file_bytes})")
+            data = f.read(self.config.max_file_bytes + 1)
+            after = os.fstat(f.fileno())
+        if len(data) > self.config.max_file_bytes:
+            raise NotReadYet(path.name)  # grew past the limit while read: judged again, whole, next time
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(data) != after.st_size:
+            self._unchanged_since.pop(path.name, None)
+            log.info("file_changed_while_read", connector=self.name, file=path.name)
+            raise NotReadYet(path.name)
+        return data
+
+    def _settled(self, path: Path) -> bool:
+        """True once a file has not changed for `settle_seconds`: by its modification time, or, where the share's
+        clock runs ahead, by how long this worker has seen it the same."""
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            return False
+        now, settle = time.time(), self.config.settle_seconds
+        seen = self._unchanged_since.get(path.name)
+        if seen is None or seen[0] != (st.st_size, st.st_mtime_ns):
+            self._unchanged_since[path.name] = seen = ((st.st_size, st.st_mtime_ns), now)
+        return now - st.st_mtime >= settle or now - seen[1] >= settle
+
+    def _reject(self, path: Path, reason: str) -> Iterator[Batch]:
+        """A file set aside whole: listed in the quarantine, then moved to `rejected/` with its reason."""
+        try:
+            size = path.lstat().st_size
+        except FileNotFoundError:
+            return
+        bad = BadRecord(raw={"file": path.name, "size": size}, reason=reason)
+        yield Batch([], [bad], _cursor(path, 0), raw_count=0)
+        self._unchanged_since.pop(path.name, None)
+        self._set_aside(path, reason)
 
     def lag(self, cursor: Optional[str], now: datetime) -> Optional[float]:
         """How long the oldest finished file has waited in the inbox; 0 when none waits."""
@@ -200,6 +309,9 @@ class FileDrop8180Connector(Connector):
         return max(0.0, (now - file_time(files[0])).total_seconds())
 
     def _move(self, path: Path, target: Path) -> None:
+        if target.parent.is_symlink():
+            raise SourceUnavailable(f"8180 inbox folder {target.parent.name}/ is a symbolic link; it is not followed: "
+                                    "make it a folder")
         target.parent.mkdir(exist_ok=True)
         try:
             os.replace(path, target)
@@ -209,7 +321,14 @@ class FileDrop8180Connector(Connector):
     def _set_aside(self, path: Path, reason: str) -> None:
         rejected = self.inbox / "rejected"
         self._move(path, rejected / path.name)
-        (rejected / (path.name + ".reason.txt")).write_text(reason + "\n", encoding="utf-8")
+        # Never through a link someone left under that name: the reason goes into a file of our own or nowhere.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(rejected / (path.name + ".reason.txt"), flags, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(reason + "\n")
+        except OSError as exc:
+            log.warning("reason_file_not_written", connector=self.name, file=path.name, error=exc.strerror)
         log.warning("file_rejected", connector=self.name, file=path.name, reason=reason)
 
     # --- write-back ------------------------------------------------------------------------

@@ -33,7 +33,8 @@ class Hotline8180:
 
     `add_calls(n)` takes new calls and exports them in a new file; `update_call` and `reexport` make earlier
     rows come again; `export(malformed=k)` mixes in broken rows; `write_partial()` leaves a `.part` file the
-    way an export in progress looks; `drop_unreadable()` writes a file that is not an 8180 export at all.
+    way an export in progress looks; `write_cut()` a file cut short under its final name (`finish_cut()` completes
+    it); `drop_unreadable()` writes a file that is not an 8180 export at all.
     `collect_results()` reads and deletes the result files, applying each record once (`effects`).
     """
 
@@ -55,6 +56,7 @@ class Hotline8180:
         self._seq = 416
         self._last_name_time: datetime | None = None
         self._partial: tuple[Path, bytes] | None = None
+        self._cut: tuple[Path, bytes] | None = None
         self._thread: tuple[threading.Thread, threading.Event] | None = None
 
     # -- life cycle (the same shape as the HTTP stand-ins) ------------------------------------
@@ -191,6 +193,41 @@ class Hotline8180:
             part.write_bytes(data)
             path = part.with_name(part.name[: -len(".part")])
             os.replace(part, path)
+            self.files_written.append(path)
+            return path
+
+    def write_cut(self, where: str = "quote") -> Path:
+        """Export the pending calls straight into `name.csv` (no `.part`, as a careless copy does) and stop short:
+        `where="quote"` just after a line break inside the last quoted field, `"row"` inside the last row,
+        `"character"` in the middle of the last GB18030 character of more than one byte. `finish_cut(path)` writes
+        the rest."""
+        with self._lock:
+            path, data = self._render(0, None)
+            if where == "quote":
+                opening = data.rfind(b',"')
+                line_break = data.find(b"\r\n", opening)
+                if opening < 0 or line_break < 0 or line_break + 2 >= len(data) - 2:
+                    raise ValueError("no quoted field with a line break to cut inside: add a call whose 诉求内容 has one")
+                end = line_break + 2
+            elif where == "row":  # ten characters before the end, between characters, in an unquoted field
+                text = data.decode(ENCODING)
+                end = len(text[:-10].encode(ENCODING))
+            elif where == "character":
+                text = data.decode(ENCODING)
+                last = max(i for i, c in enumerate(text) if len(c.encode(ENCODING)) > 1)
+                end = len(text[:last].encode(ENCODING)) + 1
+            else:
+                raise ValueError(f"cut where? {where!r}")
+            path.write_bytes(data[:end])
+            self._cut = (path, data)
+            return path
+
+    def finish_cut(self, path: Path) -> Path:
+        """Write the rest of the file `write_cut()` left short."""
+        with self._lock:
+            written, data = self._cut
+            assert written == path
+            path.write_bytes(data)
             self.files_written.append(path)
             return path
 

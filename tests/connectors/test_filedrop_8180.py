@@ -2,8 +2,12 @@
 bad rows are set aside by line, files move only once stored, and results come back as CSV files."""
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from connectors import SourceUnavailable, WriteBackRequest, build_connector
 from connectors.poll import poll_channel
@@ -168,3 +172,130 @@ def test_a_call_dated_outside_the_plausible_window_is_set_aside_and_the_other_ca
     assert refs == {c["受理编号"] for c in hotline.calls[:2]}
     assert all("implausible date" in r for r in reasons)
     assert any("config dates.earliest" in r for r in reasons) and any("config dates.ahead_hours" in r for r in reasons)
+
+
+def quarantined(db) -> dict[str | None, QuarantinedRecord]:
+    with db.transaction() as s:
+        return {q.source_ref: q for q in s.scalars(select(QuarantinedRecord))}
+
+
+def test_a_row_the_database_cannot_store_as_given_is_set_aside_and_the_rest_of_the_file_goes_in(db, hotline):
+    # Given one export with two good calls and four a database cannot store as given (PostgreSQL refuses a NUL
+    # byte and a value longer than its column, SQLite would keep them silently)
+    good = hotline.add_calls(2, export=False)
+    nul = hotline.add_calls(1, export=False, 诉求内容="来电人反映，在该店购买的月饼\x00发霉，要求退款。")[0]
+    name = hotline.add_calls(1, export=False, 来电人="梁" * 101)[0]
+    phone = hotline.add_calls(1, export=False, 联系电话="138" * 12)[0]
+    address = hotline.add_calls(1, export=False, 事发地址="佛山市顺德区大良街道" + "华盖路" * 100)[0]
+    hotline.add_calls(1, 受理编号="8180-2611-" + "9" * 130)  # exports the seven together
+    file = hotline.files_written[-1].name
+
+    report = poll_channel(db, connector(hotline), "w1")
+
+    # Then the good calls are tickets, each bad row is set aside with its file, line and column, and the file is done
+    assert (report.created, report.quarantined, report.error) == (2, 5, None)
+    with db.transaction() as s:
+        assert {t.source_ref for t in s.scalars(select(Ticket))} == {c["受理编号"] for c in good}
+    aside = quarantined(db)
+    reasons = {ref: q.reason for ref, q in aside.items()}
+    assert all(r.startswith(f"{file} line ") for r in reasons.values())
+    assert "诉求内容: does not fit: holds a NUL byte" in reasons[nul["受理编号"]]
+    assert "来电人: does not fit: is 101 characters long; the column holds at most 100" in reasons[name["受理编号"]]
+    assert "联系电话: does not fit: is 36 characters long; the column holds at most 32" in reasons[phone["受理编号"]]
+    assert "事发地址: does not fit: is 310 characters long; the column holds at most 300" in reasons[address["受理编号"]]
+    assert "受理编号: String should have at most 128 characters" in reasons[None]  # a key that cannot be one
+    assert "月饼\\u0000发霉" in aside[nul["受理编号"]].raw  # the record kept whole, its NUL written out
+    assert "138" * 12 not in " ".join(reasons.values())  # the reason names the column, not what the caller said
+    assert (hotline.inbox / "done" / file).exists()
+
+    # And the channel keeps flowing: the next export goes in
+    later = hotline.add_calls(1)
+    assert poll_channel(db, connector(hotline), "w1").created == 1
+    with db.transaction() as s:
+        assert s.scalars(select(Ticket).where(Ticket.source_ref == later[0]["受理编号"])).one()
+
+
+def test_a_file_cut_inside_a_quoted_field_waits_for_the_next_poll_and_goes_in_whole(db, hotline):
+    # Given a finished export, and one being copied into the inbox under its final name, cut just after a line
+    # break inside a quoted 诉求内容 (so the cut file even ends with a line break)
+    first = hotline.add_calls(2)
+    story = "来电人反映，商家\r\n拒不退款, 并称\"概不负责\"，要求处理。"
+    cut_calls = hotline.add_calls(2, export=False, 诉求内容=story)
+    cut = hotline.write_cut("quote")
+    conn = connector(hotline)
+
+    # When the worker polls, the finished file goes in and the cut one is left where it is, nothing set aside
+    report = poll_channel(db, conn, "w1")
+    assert (report.created, report.quarantined, report.error) == (2, 0, None)
+    assert cut.exists() and not (hotline.inbox / "rejected").exists()
+
+    # Then once the copy has finished, the next poll takes its calls whole
+    hotline.finish_cut(cut)
+    assert poll_channel(db, conn, "w1").created == 2
+    with db.transaction() as s:
+        texts = {t.source_ref: t.text for t in s.scalars(select(Ticket))}
+    assert set(texts) == {c["受理编号"] for c in first + cut_calls}
+    assert all(texts[c["受理编号"]] == story.replace("\r\n", "\n") for c in cut_calls)
+    assert (hotline.inbox / "done" / cut.name).exists()
+
+
+@pytest.mark.parametrize("where, story, why", [
+    ("character", "来电人反映，健身房停业，要求退还年卡余额。", "it ends in the middle of a gb18030 character"),
+    ("quote", "来电人反映，健身房\r\n停业, 要求退还年卡余额。", "it ends inside a quoted field"),
+    ("row", "来电人反映，健身房停业，要求退还年卡余额。", "has no line break: the row may be cut"),
+], ids=["character", "quote", "row"])
+def test_a_file_that_stays_cut_short_is_rejected_whole_with_the_reason(db, hotline, where, story, why):
+    # Given a file cut short that nobody finishes
+    hotline.add_calls(2, export=False, 诉求内容=story)
+    cut = hotline.write_cut(where)
+    conn = connector(hotline, settle_seconds=30)
+    report = poll_channel(db, conn, "w1")
+    assert (report.created, report.quarantined, report.error) == (0, 0, None) and cut.exists()
+
+    # When it has not changed for settle_seconds
+    an_hour_ago = time.time() - 3600
+    os.utime(cut, (an_hour_ago, an_hour_ago))
+    report = poll_channel(db, conn, "w1")
+
+    # Then it is rejected whole, with the reason beside it and in the quarantine, and no row of it is a ticket
+    assert (report.created, report.quarantined, report.error) == (0, 1, None)
+    rejected = hotline.inbox / "rejected"
+    reason = (rejected / (cut.name + ".reason.txt")).read_text(encoding="utf-8")
+    assert reason.startswith(f"{cut.name}: cut short: ") and why in reason and "settle" not in reason
+    assert (rejected / cut.name).exists() and not cut.exists()
+    (aside,) = quarantined(db).values()
+    assert aside.reason == reason.strip()
+    with db.transaction() as s:
+        assert s.query(Ticket).count() == 0
+
+    # And the next export goes in as usual
+    hotline.add_calls(1)
+    assert poll_channel(db, conn, "w1").created == 1
+
+
+def test_a_symbolic_link_in_the_inbox_is_refused_and_its_target_left_alone(db, hotline, tmp_path):
+    # Given a link in the inbox to an export file elsewhere, beside an ordinary export
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    hotline.add_calls(1)
+    target = elsewhere / "8180-20261122-080000.csv"
+    os.replace(hotline.files_written[-1], target)
+    before = (target.read_bytes(), target.stat().st_mtime_ns)
+    link = hotline.inbox / "8180-20261122-090000.csv"
+    link.symlink_to(target)
+    ordinary = hotline.add_calls(1)
+
+    with capture_logs() as logs:
+        report = poll_channel(db, connector(hotline), "w1")
+
+    # Then only the ordinary export goes in; the link is moved aside with its reason, the target is untouched
+    assert (report.created, report.quarantined, report.error) == (1, 1, None)
+    with db.transaction() as s:
+        assert [t.source_ref for t in s.scalars(select(Ticket))] == [ordinary[0]["受理编号"]]
+    rejected = hotline.inbox / "rejected"
+    assert (rejected / link.name).is_symlink() and not link.exists()
+    assert "symbolic link" in (rejected / (link.name + ".reason.txt")).read_text(encoding="utf-8")
+    assert (target.read_bytes(), target.stat().st_mtime_ns) == before
+    assert not (elsewhere / "done").exists()
+    (refusal,) = [e for e in logs if e["event"] == "file_rejected"]
+    assert refusal["file"] == link.name and "links in the inbox are not followed" in refusal["reason"]
