@@ -14,10 +14,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tickets.db import Base, JsonDoc, UtcDateTime, utcnow
+from tickets.states import OPEN_SQL
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -34,6 +36,8 @@ class Ticket(Base):
         Index("ix_tickets_status_due_at", "status", "due_at"),  # overdue, due soon
         Index("ix_tickets_business_name", "business_name"),
         Index("ix_tickets_duplicate_of", "duplicate_of"),  # a ticket's linked duplicates
+        # 即将超期 and 已超期: open tickets in deadline order
+        Index("ix_tickets_open_due_at", "due_at", "id", postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -19,6 +19,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 OPEN_STATUSES = frozenset({"new", "triage", "dispatched", "accepted", "in_progress", "returned"})
+# "Open" as the queue's deadline index is built on (migration 0011): written out, not bound, so that both
+# databases' planners see the index's own condition in the query; and as "none of the other states", so that
+# SQLite, with no statistics gathered, cannot prefer the (status, due_at) index and sort what it finds.
+OPEN_SQL = "status NOT IN (" + ", ".join(f"'{s}'" for s in sorted(set(STATUSES) - OPEN_STATUSES)) + ")"
 
 
 class TransitionError(Exception):

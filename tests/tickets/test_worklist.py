@@ -2,10 +2,11 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from tickets import IncomingTicket, Ticket
 from tickets import store, worklist
+from tickets.states import OPEN_SQL
 from tickets.worklist import BadQuery, Filters, Moments, Viewer
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -162,3 +163,40 @@ def test_live_changes_name_only_the_tickets_a_person_sees(queue):
         assert worklist.changes_since(s, newest) == (newest, [])
     assert newest > start
     assert everyone == sorted([b.number, d.number]) and theirs == [d.number]
+
+
+
+def _plan_of_find(db, view: str) -> str:
+    """How the database reads the first page of a deadline view, as the queue asks for it."""
+    asked = []
+    listener = lambda conn, cursor, statement, params, context, many: asked.append((statement, params))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        with db.transaction() as s:
+            worklist.find(s, Filters(view=view), MOMENTS)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    statement, params = next((st, p) for st, p in asked if "FROM tickets" in st)
+    with db.engine.connect() as c:
+        cursor = c.connection.driver_connection.cursor()
+        if db.engine.dialect.name == "postgresql":
+            # A handful of rows: the planner would rather scan or sort them than walk an index.
+            cursor.execute("SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off")
+            cursor.execute("EXPLAIN " + statement, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("view", ["due_soon", "overdue"])
+def test_the_deadline_views_read_the_open_tickets_deadline_index_in_order(queue, view):
+    plan = _plan_of_find(queue, view)
+    assert "ix_tickets_open_due_at" in plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan
+
+
+def test_the_open_deadline_index_says_open_as_the_queue_does():
+    from importlib import import_module
+
+    migration = import_module("tickets.migrations.versions.0011_open_deadlines")
+    assert migration.OPEN_SQL == OPEN_SQL
