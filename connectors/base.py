@@ -74,16 +74,18 @@ class WriteBackRejected(Exception):
 
 def normalise_or_quarantine(
     items: Iterable[Any], normalise: Callable[[Any], IncomingTicket], ref_of: Callable[[Any], Optional[str]],
+    names: Optional[Mapping[str, str]] = None,
 ) -> tuple[list[IncomingTicket], list[BadRecord]]:
     """A page's records in the ticket schema, and the ones that break the contract set aside with their reason
-    (`normalise` raises ValueError, pydantic's ValidationError among them), so the rest of the page goes in."""
+    (`normalise` raises ValueError, pydantic's ValidationError among them; a field is named as the source names
+    it, from `names`), so the rest of the page goes in."""
     records: list[IncomingTicket] = []
     bad: list[BadRecord] = []
     for item in items:
         try:
             records.append(normalise(item))
         except ValueError as exc:
-            bad.append(BadRecord(raw=item, reason=reason_of(exc), source_ref=ref_of(item)))
+            bad.append(BadRecord(raw=item, reason=reason_of(exc, names), source_ref=ref_of(item)))
     return records, bad
 
 
@@ -112,6 +114,8 @@ class Connector:
     # paging cursor spent, when the caller comes back for more): the poll then fetches the next batch while it
     # stores this one. 12345 pages by number; the 12315 platform's cursors serve once.
     read_ahead: ClassVar[bool] = False
+    # The source's own name of each ticket field it fills, so a record set aside says which of its fields is wrong.
+    source_names: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, name: str, config: ConnectorConfig):
         self.name = name
@@ -158,7 +162,7 @@ class Connector:
                 paginator.restart(self.restart_since(read))
                 log.info("cursor_expired", connector=self.name, restart=paginator.restarts, status=expired.status)
                 continue
-            records, bad = normalise_or_quarantine(items, self.record, self.record_ref)
+            records, bad = normalise_or_quarantine(items, self.record, self.record_ref, self.source_names)
             end = read.page([r.source_updated_at for r in records])
             paginator.advance(items, answer, end)
             yield Batch(records, bad, self.stored_cursor(read, paginator), raw_count=len(items))

@@ -96,6 +96,10 @@ class WorkOrder12345Connector(Connector):
     kind = "12345"
     read_ahead = True
     Config = Settings
+    source_names = {"source_ref": "GDBH", "received_at": "LDSJ", "source_updated_at": "GXSJ",
+                    "source_deadline": "BLSX", "title": "BT", "text": "SQNR", "complainant_name": "LDRXM",
+                    "complainant_phone": "LDHM", "business_name": "BSQYMC", "event_address": "SFDZ",
+                    "area_code": "QYDM", "source_status": "ZT"}
     effect_statuses = {
         "accepted": frozenset({"已签收", "办理中", "已办结"}),
         "resolved": frozenset({"已办结"}),

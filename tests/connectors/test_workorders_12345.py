@@ -5,12 +5,13 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from connectors import SourceUnavailable, WriteBackRejected, WriteBackRequest, build_connector
 from connectors.poll import poll_channel
 from simulators import WorkOrder12345
 from simulators.clock import ManualClock
-from tickets import store
+from tickets import QuarantinedRecord, Ticket, store
 
 
 def connector(hotline, **settings):
@@ -198,3 +199,27 @@ def test_a_token_living_under_a_minute_serves_many_requests_and_is_renewed_befor
         clock.advance(seconds=25)
         pull_all(conn)
         assert sim.token_requests == 2
+
+
+def test_an_order_the_database_cannot_store_as_given_is_set_aside_and_the_channel_keeps_flowing(db, hotline):
+    # Given four orders, one whose text holds a NUL byte and one whose phone is longer than its column
+    # (PostgreSQL refuses both, which stuck the poll on every run; SQLite stored them silently)
+    orders = hotline.add_orders(4)
+    nul, long_phone = orders[1]["GDBH"], orders[2]["GDBH"]
+    hotline.update_order(nul, SQNR="在该店购买的预付卡\x00无法使用，要求退款。")
+    hotline.update_order(long_phone, LDHM="1" * 40)
+    conn = connector(hotline)
+
+    report = poll_channel(db, conn, "w1")
+
+    # Then the two others are tickets, and the two are set aside naming the hotline's field and what is wrong
+    assert report.error is None and report.created == 2
+    with db.transaction() as s:
+        aside = {q.source_ref: q.reason for q in s.scalars(select(QuarantinedRecord))}
+        assert {t.source_ref for t in s.scalars(select(Ticket))} == {orders[0]["GDBH"], orders[3]["GDBH"]}
+    assert aside[nul].startswith("SQNR: does not fit: holds a NUL byte")
+    assert aside[long_phone] == "LDHM: does not fit: is 40 characters long; the column holds at most 32"
+
+    # And when the hotline corrects the order, the next poll takes it in
+    hotline.update_order(nul, SQNR="在该店购买的预付卡无法使用，要求退款。")
+    assert poll_channel(db, conn, "w1").created == 1
