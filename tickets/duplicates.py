@@ -196,9 +196,9 @@ def duplicates_of(session: Session, primary: Ticket) -> list[Ticket]:
     frontier = [primary.id]
     seen = {primary.id}
     while frontier:
-        rows = list(session.scalars(select(Ticket).where(Ticket.duplicate_of.in_(frontier),
-                                                         Ticket.status == "duplicate").order_by(Ticket.id)))
-        rows = [t for t in rows if t.id not in seen]
+        # Only the link in SQL: with the status there too, SQLite may read every duplicate in the queue.
+        rows = list(session.scalars(select(Ticket).where(Ticket.duplicate_of.in_(frontier)).order_by(Ticket.id)))
+        rows = [t for t in rows if t.status == "duplicate" and t.id not in seen]
         seen.update(t.id for t in rows)
         found += rows
         frontier = [t.id for t in rows]
