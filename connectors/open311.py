@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.base import Connector, ConnectorConfig, WriteBackRequest, WriteBackResult
 from settings.masking import mask_text
@@ -132,12 +132,16 @@ class Open311Connector(Connector):
         if lat is not None:
             payload |= {"lat": lat, "long": lon}
         title = f"{service.service_name}：{description[:24]}" if description else service.service_name
-        return IncomingTicket(
-            source_ref=f"o311-{at:%y%m%d}-{secrets.token_hex(6)}", source_updated_at=at, received_at=at,
-            kind=service.kind, title=title[:200], text=description or service.service_name,
-            complainant_name=name, complainant_phone=phone[:32] if phone else None,
-            event_address=address[:300] or None, source_status="open", payload=payload,
-        )
+        try:
+            return IncomingTicket(
+                source_ref=f"o311-{at:%y%m%d}-{secrets.token_hex(6)}", source_updated_at=at, received_at=at,
+                kind=service.kind, title=title[:200], text=description or service.service_name,
+                complainant_name=name, complainant_phone=phone[:32] if phone else None,
+                event_address=address[:300] or None, source_status="open", payload=payload,
+            )
+        except ValidationError as exc:  # a value the ticket cannot hold as given (tickets.column_fit)
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            raise Open311Error(400, f"the request cannot be stored as given: {fields}") from None
 
     def write_back(self, request: WriteBackRequest) -> WriteBackResult:
         return WriteBackResult("done", "Open311 clients read the status with GET requests")

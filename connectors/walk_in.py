@@ -14,7 +14,7 @@ from typing import Any, Optional
 from pydantic import Field, ValidationError
 
 from connectors.base import Connector, ConnectorConfig, WriteBackRequest, WriteBackResult
-from tickets.schema import MAX_AMOUNT, IncomingTicket
+from tickets.schema import IncomingTicket
 from tickets.vocabulary import CHINA_TZ as CST, KIND_OF_LABEL
 
 KINDS = KIND_OF_LABEL
@@ -35,6 +35,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "receptionist": ("接待人", "接待人员"),
 }
 REQUIRED = ("date", "phone", "text")
+# The ticket's amount column holds 14 digits, 2 of them after the point.
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 class Settings(ConnectorConfig):

@@ -150,7 +150,7 @@ class WebPushConnector(Connector):
         try:
             data = load_json(body)
         except NotJson as exc:
-            raise PushRejected(422, str(exc), [{"field": exc.field, "message": exc.message}]) from None
+            raise PushRejected(422, str(exc), [{"field": "(body)", "message": str(exc)}]) from None
         try:
             pushed = PushedTicket.model_validate(data)
         except ValidationError as exc:

@@ -18,7 +18,7 @@ from notify.models import SmsInbound
 from notify.outbound import Recipient, e164, plan
 from notify.reply_parser import ReplyCommand, is_keyword, parse
 from settings.masking import mask_phone
-from tickets import handling, store
+from tickets import column_fit, handling, store
 from tickets.db import utcnow
 from tickets.states import TransitionError
 from tickets.upsert import insert_or_ignore
@@ -61,9 +61,10 @@ def handle_inbound(session: Session, *, message_sid: str, from_phone: str, to_ph
 
 
 def _record(session: Session, message_sid: str, from_phone: str, to_phone: Optional[str], body: str) -> Optional[int]:
+    received = dict(message_sid=message_sid, from_phone=from_phone, to_phone=to_phone, body=body)
+    column_fit.check(SmsInbound, received)   # a NUL byte or an over-long number is refused, naming the field
     ins = insert_or_ignore(session, SmsInbound, ["message_sid"]).values(
-        message_sid=message_sid, from_phone=from_phone, to_phone=to_phone, body=body, received_at=utcnow(),
-        outcome="received")
+        **received, received_at=utcnow(), outcome="received")
     return session.execute(ins.returning(SmsInbound.id)).scalar()
 
 

@@ -13,10 +13,6 @@ from tickets.models import Ticket
 from tickets.vocabulary import Kind, Priority
 
 
-# The ticket's amount column holds 14 digits, 2 of them after the point: an amount is below 10^12 yuan.
-MAX_AMOUNT = Decimal(10) ** 12
-
-
 class IncomingTicket(BaseModel):
     """A source record made into the ticket schema; `payload` keeps the record as received."""
 
@@ -42,13 +38,6 @@ class IncomingTicket(BaseModel):
     withdrawn: bool = False
     intake_station: Optional[str] = None  # walk-ins: the service station that took the visit
     payload: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("amount")
-    @classmethod
-    def _fits(cls, value: Optional[Decimal]) -> Optional[Decimal]:
-        if value is not None and (not value.is_finite() or abs(value) >= MAX_AMOUNT):
-            raise ValueError(f"amount {value} is not a number of yuan below {MAX_AMOUNT:,}")
-        return value
 
     @field_validator("source_updated_at", "received_at", "source_deadline")
     @classmethod

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from tickets.column_fit import DoesNotFit
 from tickets.db import Database
 from tickets.intake import register
 from tickets.schema import IncomingTicket
+
+log = structlog.get_logger("web")
 
 # Row ids are 64-bit; small codes (a provider's error code) are stored in 32-bit columns.
 MAX_ID, MAX_CODE = 2**63 - 1, 2**31 - 1
@@ -48,9 +52,17 @@ def text_fields(form: Mapping[str, object]) -> dict[str, str]:
 
 
 def install(app: FastAPI) -> None:
+    """Every route answers a field it cannot take with a 4xx naming it: a FieldRefused from reading the request, a
+    DoesNotFit from the store's check that each value fits its column."""
+
     @app.exception_handler(FieldRefused)
     async def _refused(request: Request, exc: FieldRefused) -> JSONResponse:
         return JSONResponse({"error": str(exc), "field": exc.field}, status_code=exc.status)
+
+    @app.exception_handler(DoesNotFit)
+    async def _does_not_fit(request: Request, exc: DoesNotFit) -> JSONResponse:
+        log.info("request_does_not_fit", path=request.url.path, fields=[p.field for p in exc.problems])
+        return JSONResponse({"error": "a value cannot be stored as given", "errors": exc.errors()}, status_code=422)
 
 
 @dataclass(frozen=True)

@@ -51,18 +51,19 @@ def test_a_pushed_body_nested_thousands_deep_is_a_422(entry_site):
     still_takes_a_push(entry_site)
 
 
-@pytest.mark.parametrize("body,field", [
-    (rb'{"reference": "MP-NUL", "text": "\u0000"}', "text"),
-    (rb'{"reference": "MP-NUL", "text": "x", "extra": {"note": ["a", "b\u0000"]}}', "extra.note.1"),
-    (rb'{"reference": "MP-SUR", "text": "\ud800"}', "text"),
-    (rb'{"reference": "MP-INF", "text": "x", "extra": {"n": 1e400}}', "extra.n"),
-    (rb'{"reference": "MP-NAN", "text": "x", "extra": {"n": NaN}}', "(body)"),
-    (b'{"reference": "MP-BIG", "text": "x", "extra": {"n": ' + b"9" * 5000 + b"}}", "(body)"),
+@pytest.mark.parametrize("body,field,said", [
+    (rb'{"reference": "MP-NUL", "text": "\u0000"}', "text", "NUL"),
+    (rb'{"reference": "MP-NUL", "text": "x", "extra": {"note": ["a", "b\u0000"]}}', "(body)", "extra.note[1]"),
+    (rb'{"reference": "MP-SUR", "text": "\ud800"}', "text", "unicode string"),
+    (rb'{"reference": "MP-INF", "text": "x", "extra": {"n": 1e400}}', "(body)", "extra.n"),
+    (rb'{"reference": "MP-NAN", "text": "x", "extra": {"n": NaN}}', "(body)", "extra.n"),
+    (b'{"reference": "MP-BIG", "text": "x", "extra": {"n": ' + b"9" * 5000 + b"}}", "(body)", "too long"),
 ])
-def test_a_pushed_value_no_store_keeps_is_a_422_naming_where_it_is(entry_site, body, field):
+def test_a_pushed_value_no_store_keeps_is_a_422_naming_where_it_is(entry_site, body, field, said):
     answer = entry_site.push_raw(body)
     assert answer.status_code == 422, answer.text
-    assert [e["field"] for e in answer.json()["errors"]] == [field]
+    errors = {e["field"]: e["message"] for e in answer.json()["errors"]}
+    assert said in errors[field], errors
     assert entry_site.tickets(PUSH_CHANNEL) == []
     still_takes_a_push(entry_site)
 
@@ -102,6 +103,14 @@ def test_an_inbound_sms_with_a_nul_byte_is_a_400_naming_the_field(entry_site, fi
     # and the next message is taken
     assert entry_site.inbound_sms(Body="收到").status_code == 200
     assert entry_site.count(SmsInbound) == 1
+
+
+def test_an_inbound_sms_whose_sender_does_not_fit_its_column_is_a_422_naming_it(entry_site):
+    answer = entry_site.inbound_sms(From="+86" + "1" * 40)
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["from_phone"]
+    assert entry_site.count(SmsInbound) == 0
+    assert entry_site.inbound_sms().status_code == 200 and entry_site.count(SmsInbound) == 1
 
 
 def register(rows: list[list]) -> bytes:
