@@ -6,7 +6,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from tickets import duplicates, store
+from tickets import column_fit, duplicates, store
 from tickets.db import utcnow
 from tickets.models import Ticket, TicketEvent
 from tickets.states import TransitionError
@@ -53,6 +53,7 @@ def resolve(session: Session, ticket: Ticket, actor: str, result: str, unit_name
         raise ValueError(f"unknown outcome {outcome!r}; outcomes: {', '.join(OUTCOMES)}")
     if recovered_amount is not None and recovered_amount < 0:
         raise ValueError("the amount recovered cannot be negative")
+    column_fit.check(Ticket, {"result_text": result, "recovered_amount": recovered_amount})
     if ticket.status == "dispatched":
         accept(session, ticket, actor, unit_name)
     detail: dict = {"result": result}

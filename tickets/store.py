@@ -57,6 +57,11 @@ def add_event(
     to_status: Optional[str] = None,
     detail: Optional[dict] = None,
 ) -> TicketEvent:
+    """Put a step on the ticket's history. Its detail holds what a person typed (a note, a reason, a result):
+    one the database cannot store as given is refused here (DoesNotFit, a ValueError), alike on every backend."""
+    problem = column_fit.json_problem(detail or {})
+    if problem:
+        raise column_fit.DoesNotFit([column_fit.FieldProblem(action, problem)])
     ev = TicketEvent(
         ticket_id=ticket.id,
         at=utcnow(),
