@@ -65,6 +65,8 @@ def error_summary(error: Any, limit: int = 500) -> str:
     """What is kept of an error (an exception or its text) to store and show as `last_error`: its first lines,
     personal data masked, at most `limit` characters."""
     text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    # A source's reply may hold what no database column stores (a NUL byte, a lone surrogate): written out.
+    text = text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
     text = mask_text(text.strip())
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     summary = " | ".join(lines[:3])

@@ -174,7 +174,10 @@ class MallComplaints(StandInServer):
         failure = self._take_failure()
         if failure is not None:
             busy = {"success": False, "errorCode": "SYSTEM_BUSY", "errorMsg": "系统繁忙"}
-            return json_reply(failure[0], failure[1].get("body", busy), failure[1].get("headers"))
+            body = failure[1].get("body", busy)
+            if isinstance(body, bytes):  # a careless gateway's own page, as it is
+                return Reply(failure[0], body, "text/html; charset=utf-8", dict(failure[1].get("headers") or {}))
+            return json_reply(failure[0], body, failure[1].get("headers"))
         if request.method == "POST" and request.path == "/oauth/token":
             return self._token(request)
         refused = self._check_auth(request)

@@ -49,3 +49,25 @@ def test_a_source_error_naming_a_complainant_is_kept_masked(tmp_path, db_url, ho
         counts = dict(s.execute(select(Ticket.channel, func.count()).group_by(Ticket.channel)).all())
     assert counts == {"12345-shunde": 3, "mall-jiahe": 2}
     worker.db.dispose()
+
+
+def test_a_source_error_holding_a_nul_byte_is_kept_and_the_channel_polls_again(tmp_path, db_url, hotline,
+                                                                               sms_provider, mall, capsys):
+    # given a mall whose list answers 400 with a page holding a NUL byte (PostgreSQL refused to store the error,
+    # so the poll failed while recording its failure)
+    mall.add_complaints(2)
+    config = write_config(tmp_path / "config.yaml", db_url, hotline, sms_provider, extra=channel_yaml(mall, "none"))
+    mall.fail_next(1, 400, body="<html><body>网关错误\x00 Bad Gateway</body></html>".encode("utf-8"))
+    worker = Worker(load_config(config))
+    # when the worker polls
+    worker.run_once()
+    # then the channel's error is kept with the NUL written out, and shown
+    capsys.readouterr()
+    assert cli(["--config", config, "health", "--json"]) == 0
+    (channel,) = [c for c in json.loads(capsys.readouterr().out)["channels"] if c["name"] == "mall-jiahe"]
+    assert channel["error_count"] == 1 and "HTTP 400" in channel["last_error"] and "\\x00" in channel["last_error"]
+    # and the next poll takes the mall's complaints in
+    worker.run_once()
+    with worker.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.channel == "mall-jiahe")) == 2
+    worker.db.dispose()
