@@ -55,7 +55,7 @@ class DoesNotFit(ValueError):
 
 
 def _limit_of(column_type) -> Limit:
-    # A variant (BigInteger on PostgreSQL, Integer on SQLite) is judged by its base type, the stricter one.
+    # A variant (BigInteger, Integer on SQLite) is judged by its base type: the one PostgreSQL enforces.
     if isinstance(column_type, String):  # Text and Unicode too
         return Limit("text", length=column_type.length)
     if isinstance(column_type, JSON):
