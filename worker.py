@@ -21,6 +21,8 @@ from dispatch.job import Dispatched, dispatch_new
 from dispatch.reload import RunningRules
 from notify import SmsPolicy, SmsSender, dispatch_notice, plan_many
 from notify.delivery import give_up
+from notify.links import follow_ticket_moves, use_links
+from notify.links import settings_from as links_from
 from notify.twilio_client import make_twilio_client
 from settings.config_schema import AppConfig
 from settings.logging_setup import configure_logging
@@ -40,12 +42,15 @@ def bootstrap(config: AppConfig) -> None:
     """What every entry point does first, whatever the command: logging as configured, and the listeners."""
     configure_logging(config.log_level)
     use_window(config.dates.window())  # every source's dates are checked against config.yaml's window
+    use_links(links_from(config))      # where the SMS's station links point, and how long they last
     install_listeners()
 
 
 def install_listeners() -> None:
-    """A status change, made by any process, makes the ticket's deadline clocks due for the scan (once per process)."""
+    """A status change, made by any process, makes the ticket's deadline clocks due for the scan, and revokes the
+    station links of a ticket that leaves their unit (once per process)."""
     follow_ticket_events()
+    follow_ticket_moves()
 
 
 class Worker:
@@ -69,6 +74,7 @@ class Worker:
         self.delivery = DeliveryPolicy(max_attempts=wb.max_attempts, backoff_seconds=wb.backoff_seconds,
                                        max_backoff_seconds=wb.max_backoff_seconds, claim_seconds=j.claim_seconds)
         self.deadlines = Deadlines(config.sla, units=lambda: self.dispatcher.units)  # as units.yaml reloads
+        use_links(links_from(config))
         install_listeners()
         self.stopping = threading.Event()   # jobs that work through a long list look at it between items
         self._stopped, self._stop_lock = threading.Event(), threading.Lock()
@@ -153,6 +159,8 @@ class Worker:
             self.web_server, self.web_url = serve_here(WebContext(self.config, self.db, self.rules.current))
             if not self.config.sms.status_callback_url:  # delivery reports come back to this service
                 self.sms.policy.status_callback = self.web_url + STATUS_PATH
+            if not self.config.web.public_url:  # the port bound, when the configuration leaves it to the system
+                use_links(links_from(self.config, self.web_url))
 
     def start(self) -> None:
         """Start the stand-ins, the web service and the jobs on their intervals, and return."""

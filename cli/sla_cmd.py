@@ -80,6 +80,7 @@ def cmd_templates(ctx, args) -> int:
     """Each SMS template rendered with sample tickets, with the segments it costs."""
     from datetime import datetime, timedelta, timezone
 
+    from notify.links import sample_link
     from notify.templates import segments
     from sla.notices import Item, message_text
     from tickets.models import Ticket
@@ -96,7 +97,7 @@ def cmd_templates(ctx, args) -> int:
                           due + timedelta(hours=i % 3), unit_id,
                           parent.id if kind == "overdue" and parent and i == 1 else None)
                      for i in range(1, count + 1)]
-            text = message_text(d, items, kind)
+            text = message_text(d, items, kind, link=sample_link(ctx.config))
             samples.append({"template": kind, "tickets": count, "characters": len(text), "segments": segments(text),
                             "text": text})
     if args.json:

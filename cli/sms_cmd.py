@@ -52,9 +52,12 @@ class _Sample(dict):
 def cmd_sms_templates(ctx, args) -> int:
     from notify.templates import segments, template_fields
 
+    from notify.links import sample_link
+
     rows: list[dict[str, Any]] = []
+    samples = _Sample({**SAMPLE_VALUES, "link": sample_link(ctx.config)})
     for name, template in _templates(ctx.config.sms.templates):
-        example = string.Formatter().vformat(template, (), _Sample(SAMPLE_VALUES)) if template else ""
+        example = string.Formatter().vformat(template, (), samples) if template else ""
         rows.append({"name": name, "template": template, "example": example, "chars": len(example),
                      "segments": segments(example) if example else 0, "fields": sorted(template_fields(template))})
     if args.json:

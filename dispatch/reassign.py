@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from notify import plan_dispatch_sms
 from tickets import store
 from tickets.models import Ticket, TicketEvent
+from tickets.states import TransitionError
 
 
 class UnknownUnit(LookupError):
@@ -36,6 +37,19 @@ def reassign(session: Session, ticket: Ticket, unit_id: str, actor: str, reason:
                           {"unit": unit_id, "previous_unit": ticket.assigned_unit, "reason": reason,
                            "reassigned": True})
     ticket.assigned_unit = unit_id
+    return ev
+
+
+def request_reassignment(session: Session, ticket: Ticket, actor: str, reason: str) -> TicketEvent:
+    """The unit holding the ticket asks the back office to send it elsewhere (请求改派): it leaves the unit and goes
+    to triage (待分派) with the reason on its history, for a person to dispatch it again."""
+    if not reason.strip():
+        raise ValueError("a request to reassign needs a reason, for the back office")
+    if ticket.status not in ("dispatched", "accepted", "in_progress"):
+        raise TransitionError(ticket.number, ticket.status, "triage")
+    ev = store.transition(session, ticket, "triage", actor, "reassign_requested",
+                          {"previous_unit": ticket.assigned_unit, "reason": reason})
+    ticket.assigned_unit = None
     return ev
 
 

@@ -67,6 +67,15 @@ class Planned:
     urgent: bool = False
     not_before: Optional[datetime] = None       # held until then (quiet hours); at once if None
     validity_seconds: Optional[int] = None      # how long the provider may try; sms.validity_seconds if None
+    link: Optional["LinkTo"] = None             # each recipient's own station link as {link} (notify.links)
+
+
+@dataclass(frozen=True)
+class LinkTo:
+    """What a message's station link opens: the ticket (`ticket_id`), or the unit's due tickets (None)."""
+
+    unit_id: str
+    ticket_id: Optional[int] = None
 
 
 def message_key(key: str, phone: str) -> str:
@@ -76,27 +85,43 @@ def message_key(key: str, phone: str) -> str:
 
 def plan(session: Session, *, key: str, ticket_id: Optional[int], unit_id: Optional[str], purpose: str,
          recipients: Iterable[Recipient], template: str, values: dict, urgent: bool = False,
-         not_before: Optional[datetime] = None, validity_seconds: Optional[int] = None) -> int:
+         not_before: Optional[datetime] = None, validity_seconds: Optional[int] = None,
+         link: Optional[LinkTo] = None) -> int:
     """Insert one message per recipient (keyed `message_key(key, phone)`); a key planned before is skipped, so
     planning twice sends once. A message is sent from `not_before` on, at once if None."""
     return plan_many(session, [Planned(key, ticket_id, unit_id, purpose, list(recipients), template, values, urgent,
-                                       not_before, validity_seconds)])
+                                       not_before, validity_seconds, link)])
 
 
 def plan_many(session: Session, planned: Iterable[Planned]) -> int:
-    """`plan` for many changes in one statement; returns how many messages were asked for."""
-    rows = []
+    """`plan` for many changes in one statement; returns how many messages were asked for. A message with a
+    station link gets a link of its own per recipient, minted only for messages not planned before."""
+    from notify import links
+
+    planned = list(planned)
+    rows, link_rows = [], []
     now = utcnow()
+    linked = [message_key(p.key, r.phone) for p in planned if p.link for r in p.recipients]
+    known = set(session.scalars(select(SmsMessage.dedupe_key).where(SmsMessage.dedupe_key.in_(linked)))) \
+        if linked else set()
     for p in planned:
         for r in p.recipients:
-            body = render(p.template, {**p.values, "contact_name": r.name})
             phone = e164(r.phone)
+            values = {"link": "", **p.values, "contact_name": r.name}
+            if p.link is not None:
+                if message_key(p.key, phone) in known:
+                    continue
+                row, values["link"] = links.new_link(ticket_id=p.link.ticket_id, unit_id=p.link.unit_id,
+                                                     phone=phone, contact_name=r.name, now=now)
+                link_rows.append(row)
+            body = render(p.template, values)
             rows.append(dict(dedupe_key=message_key(p.key, phone), ticket_id=p.ticket_id, unit_id=p.unit_id,
                              purpose=p.purpose, to_phone=phone, body=body, urgent=p.urgent, status="pending",
                              attempts=0, next_attempt_at=p.not_before or now, validity_seconds=p.validity_seconds,
                              segments=segments(body), created_at=now))
     if not rows:
         return 0
+    links.insert_links(session, link_rows)
     session.connection().execute(insert_or_ignore(session, SmsMessage.__table__, ["dedupe_key"]), rows)
     return len(rows)
 

@@ -6,9 +6,14 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notify.outbound import Planned, Recipient, plan, plan_many
+from notify.outbound import LinkTo, Planned, Recipient, plan, plan_many
 from tickets.models import Ticket, TicketEvent
 from tickets.vocabulary import is_urgent, kind_label, priority_label
+
+
+# Title and place are cut so that the default dispatch notice, link included, stays within two segments (134
+# characters) whatever the ticket holds, for a web.public_url of up to 21 characters; the page shows them whole.
+TITLE_CHARS, PLACE_CHARS = 30, 24
 
 
 def ticket_values(ticket: Ticket) -> dict:
@@ -16,8 +21,8 @@ def ticket_values(ticket: Ticket) -> dict:
         "number": ticket.number,
         "kind": kind_label(ticket.kind),
         "priority": priority_label(ticket.priority),
-        "title": (ticket.title or ticket.text or "")[:30],
-        "place": ticket.event_address or ticket.business_address or ticket.town or "未明",
+        "title": (ticket.title or ticket.text or "")[:TITLE_CHARS],
+        "place": (ticket.event_address or ticket.business_address or ticket.town or "未明")[:PLACE_CHARS],
         "business": ticket.business_name or "",
     }
 
@@ -43,7 +48,8 @@ def dispatch_notice(ticket: Ticket, unit, template: str, event_id: int) -> Plann
     """The dispatch notice of one dispatch event, for `plan_many`."""
     return Planned(key=f"dispatched:{ticket.id}:{event_id}", ticket_id=ticket.id, unit_id=ticket.assigned_unit,
                    purpose="dispatched", recipients=recipients_of(unit), template=template,
-                   values=ticket_values(ticket), urgent=is_urgent(ticket.priority))
+                   values=ticket_values(ticket), urgent=is_urgent(ticket.priority),
+                   link=LinkTo(ticket.assigned_unit, ticket.id) if ticket.assigned_unit else None)
 
 
 def plan_recall_sms(session: Session, ticket: Ticket, unit, template: str) -> int:

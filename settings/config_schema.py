@@ -30,7 +30,8 @@ class ChannelConfig(Strict):
 
 
 class SmsTemplates(Strict):
-    dispatched: str = "【顺德市场监管】新派单{number}（{kind}）：{title}。地点：{place}。请尽快联系投诉人并处理，回复“{number} 受理”签收。"
+    # {link}: the station's page for this ticket (web.public_url + /m/TOKEN), at the end so a phone links all of it.
+    dispatched: str = "【顺德市场监管】新派单{number}（{kind}）：{title}。地点：{place}。请尽快联系投诉人，办理：{link}"
     recalled: str = "【顺德市场监管】工单{number}已由来源撤销，无需再处理。"
     # Answers to staff replies by SMS ({action} is e.g. 受理, {reason} why it was refused); "" sends none.
     reply_help: str = "【顺德市场监管】未能识别回复。请按格式回复：工单号 受理／已联系／办结 结果／退回 原因，如：SD2611-00001 办结 已退款"
@@ -117,6 +118,16 @@ class WebConfig(Strict):
         return (self.public_url or f"http://{self.host}:{port or self.port}").rstrip("/")
 
 
+class StationConfig(Strict):
+    """The station's phone page behind the SMS link (/m/TOKEN)."""
+
+    link_days: float = Field(30, gt=0, le=366, description="how long a link sent by SMS opens its page")
+    remember_days: float = Field(180, gt=0, le=3660, description="how long a browser that gave the four digits "
+                                 "is remembered for that contact")
+    max_tries: int = Field(5, ge=1, le=20, description="wrong four-digit tries that lock a link")
+    photo_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="the largest photo taken with a result")
+
+
 class DuplicatesConfig(Strict):
     enabled: bool = True
     window_days: float = Field(30, gt=0, description="how far apart two tickets of one matter may arrive")
@@ -141,6 +152,7 @@ class AppConfig(Strict):
     writeback: WritebackConfig = Field(default_factory=WritebackConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     duplicates: DuplicatesConfig = Field(default_factory=DuplicatesConfig)
+    station: StationConfig = Field(default_factory=StationConfig)
     dates: DatesConfig = Field(default_factory=DatesConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
     sms: SmsConfig

@@ -153,9 +153,10 @@ class CalendarConfig(Strict):
 class SlaTemplates(Strict):
     """SMS texts. A reminder or an overdue notice lists every ticket of one recipient in one message."""
 
-    reminder: str = "【顺德市场监管】催办：你单位{count}件工单临近期限：{items}。请及时处理。"
+    # {link}: the station's page, of the ticket, or of the recipient's due tickets when several are listed.
+    reminder: str = "【顺德市场监管】催办：你单位{count}件工单临近期限：{items}。请及时处理：{link}"
     reminder_item: str = "{number}{step}限{due}"
-    overdue: str = "【顺德市场监管】超时：{items}。请立即处理并说明原因。"
+    overdue: str = "【顺德市场监管】超时：{items}。请立即处理并说明原因：{link}"
     overdue_item: str = "{unit}{number}{step}已超期（限{due}）{transfer}"
     transfer: str = "，已转{to_unit}办理"
     separator: str = "；"

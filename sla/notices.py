@@ -10,7 +10,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from notify import Recipient, e164, message_key, plan
+from notify import LinkTo, Recipient, e164, message_key, plan
 from notify.templates import render
 from sla.calendar_cn import CalendarError, WorkingHours
 from sla.models import SlaNotice
@@ -58,10 +58,25 @@ def item_text(deadlines: Deadlines, item: Item, kind: str) -> str:
     return render(t.reminder_item if kind == "reminder" else t.overdue_item, values)
 
 
-def message_text(deadlines: Deadlines, items: list[Item], kind: str) -> str:
+def message_text(deadlines: Deadlines, items: list[Item], kind: str, link: str = "") -> str:
     t = deadlines.config.templates
     listed = t.separator.join(item_text(deadlines, i, kind) for i in items)
-    return render(t.reminder if kind == "reminder" else t.overdue, {"count": len(items), "items": listed})
+    return render(t.reminder if kind == "reminder" else t.overdue, {"count": len(items), "items": listed, "link": link})
+
+
+def _message_template(deadlines: Deadlines, items: list[Item], kind: str) -> str:
+    """The message as a template whose one field left is {link}, each recipient's own station link."""
+    text = message_text(deadlines, items, kind, link="\0link\0")
+    return text.replace("{", "{{").replace("}", "}}").replace("\0link\0", "{link}")
+
+
+def _link_for(who: Addressee, tickets: list[Ticket]) -> Optional[LinkTo]:
+    """One ticket of the recipient's unit: its page; several, or another unit's: the unit's due tickets."""
+    if who.unit_id is None:
+        return None
+    if len(tickets) == 1 and tickets[0].assigned_unit == who.unit_id:
+        return LinkTo(who.unit_id, tickets[0].id)
+    return LinkTo(who.unit_id, None)
 
 
 def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Addressee, list[Item]],
@@ -101,12 +116,14 @@ def send(session: Session, deadlines: Deadlines, kind: str, wanted: dict[Address
                 continue
             group.sort(key=lambda p: (p[1].due, p[1].ticket.number))
             key = keys[(phone, urgent)]
-            body = message_text(deadlines, [it for _, it in group], kind)
+            body = _message_template(deadlines, [it for _, it in group], kind)
             single = {it.ticket.id for _, it in group}
+            tickets = list({it.ticket.id: it.ticket for _, it in group}.values())
             plan(session, key=key, ticket_id=next(iter(single)) if len(single) == 1 else None, unit_id=who.unit_id,
-                 purpose=f"sla_{kind}", recipients=[Recipient(who.phone, who.name)], template="{body}",
-                 values={"body": body}, urgent=urgent,
-                 not_before=now if urgent else _next_working_time(deadlines, who, now), validity_seconds=validity)
+                 purpose=f"sla_{kind}", recipients=[Recipient(who.phone, who.name)], template=body,
+                 values={}, urgent=urgent,
+                 not_before=now if urgent else _next_working_time(deadlines, who, now), validity_seconds=validity,
+                 link=_link_for(who, tickets))
             for _, it in group:
                 told[it.ticket.id] += 1
     return told

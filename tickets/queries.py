@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from tickets.duplicates import business_stem, phone_forms
 from tickets.models import QuarantinedRecord, Ticket
@@ -88,4 +88,12 @@ def list_quarantined(session: Session, *, channel: Optional[str] = None, limit: 
     stmt = select(QuarantinedRecord).order_by(QuarantinedRecord.id.desc()).limit(limit)
     if channel:
         stmt = stmt.where(QuarantinedRecord.channel == channel)
+    return list(session.scalars(stmt))
+
+
+def open_of_unit(session: Session, unit_id: str, limit: int = 100) -> list[Ticket]:
+    """The unit's open tickets, the one due first at the top (those with no deadline last), for the station's page."""
+    stmt = (select(Ticket).where(Ticket.assigned_unit == unit_id,
+                                 Ticket.status.in_(("dispatched", "accepted", "in_progress")))
+            .order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.id).limit(limit).options(lazyload(Ticket.events)))
     return list(session.scalars(stmt))

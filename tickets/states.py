@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from tickets.vocabulary import STATUSES  # noqa: F401  (the states this table moves between)
 
-# Re-dispatch (a reassignment) is a transition to "dispatched" from any working state.
+# Re-dispatch (a reassignment) is a transition to "dispatched" from any working state; a unit that asks the back
+# office to reassign a ticket sends it back to "triage" from any working state.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"dispatched", "triage", "withdrawn", "duplicate", "rejected"}),
     "triage": frozenset({"dispatched", "withdrawn", "duplicate", "rejected"}),
     "dispatched": frozenset({"dispatched", "accepted", "returned", "withdrawn", "triage", "rejected"}),
-    "accepted": frozenset({"dispatched", "in_progress", "resolved", "returned", "withdrawn"}),
-    "in_progress": frozenset({"dispatched", "resolved", "withdrawn"}),
+    "accepted": frozenset({"dispatched", "in_progress", "resolved", "returned", "withdrawn", "triage"}),
+    "in_progress": frozenset({"dispatched", "resolved", "withdrawn", "triage"}),
     "resolved": frozenset({"closed", "in_progress"}),
     "returned": frozenset({"dispatched", "triage", "rejected", "withdrawn"}),
     "duplicate": frozenset({"new"}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Callable
+from typing import Callable, Optional
 
 from sqlalchemy.orm import Session
 
@@ -67,7 +67,8 @@ def contact(ctx, s, ticket, viewer, form) -> None:
     handling.mark_contacted(s, ticket, viewer.actor, "web")
 
 
-def resolve(ctx, s, ticket, viewer, form) -> None:
+def resolution_of(form) -> tuple[str, Optional[str], Optional[Decimal]]:
+    """The result, its outcome and the amount recovered, as a resolution form gives them (back office, station)."""
     result = _text(form, "result", "办理结果")
     outcome = str(form.get("outcome") or "") or None
     amount_text = str(form.get("recovered_amount") or "").strip().replace(",", "")
@@ -77,6 +78,11 @@ def resolve(ctx, s, ticket, viewer, form) -> None:
         raise ActionRefused("挽回经济损失请填写金额（元），例如 1200 或 35.5。")
     if amount is not None and (not amount.is_finite() or amount >= Decimal("1e12")):
         raise ActionRefused("挽回经济损失金额不正确。")
+    return result, outcome, amount
+
+
+def resolve(ctx, s, ticket, viewer, form) -> None:
+    result, outcome, amount = resolution_of(form)
     handling.resolve(s, ticket, viewer.actor, result, _unit_name(ctx, ticket), outcome=outcome,
                      recovered_amount=amount)
 

@@ -7,8 +7,13 @@ from starlette.exceptions import HTTPException
 
 log = structlog.get_logger("web")
 
-# Paths that take a file (multipart/form-data), with the larger limit `web.max_upload_bytes`.
+# Paths that take a file (multipart/form-data), with the larger limit `web.max_upload_bytes`: the visit register,
+# and a station's result with its photos (POST /m/TOKEN/t/NUMBER/resolve).
 FILE_PATHS = frozenset({"/walkin/register-file"})
+
+
+def takes_files(path: str) -> bool:
+    return path in FILE_PATHS or (path.startswith("/m/") and path.endswith("/resolve"))
 
 
 class _TooLarge(HTTPException):
@@ -28,11 +33,11 @@ class BodyLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        takes_files = path in FILE_PATHS
-        limit = self.max_upload if takes_files else self.max_body
+        files = takes_files(path)
+        limit = self.max_upload if files else self.max_body
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if content_type == b"multipart/form-data" and not takes_files:
+        if content_type == b"multipart/form-data" and not files:
             return await _answer(send, 415, "this address takes no files: send the form urlencoded or JSON")
         try:
             announced = int(headers.get(b"content-length", b"0") or 0)

@@ -4,6 +4,7 @@ which actions the person may take now."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Optional
 
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from settings.masking import mask_phone
 from sla.clocks import clocks_of
 from sla.remaining import remaining
 from tickets import Ticket, duplicates, handling
+from tickets.attachments import photos_of
 from tickets.db import utcnow
 from tickets.states import TRANSITIONS
 from tickets.worklist import changes_since
@@ -28,6 +30,7 @@ HISTORY_WORDS = {
     "sla_extended": "延期", "duplicate_linked": "关联为重复件", "duplicate_added": "新增重复件",
     "duplicate_unlinked": "取消关联", "duplicate_removed": "重复件取消关联", "duplicate_released": "重复件恢复办理",
     "result_shared": "同步办理结果", "reminder": "催办", "escalated": "督办", "sla_breached": "超期",
+    "reassign_requested": "请求改派", "photos_added": "上传照片",
 }
 CLOCK_WORDS = {"first_contact": "首次联系", "acceptance": "受理时限", "resolution": "办结时限", "verification": "核查时限"}
 SMS_WORDS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "delivered": "已送达", "undelivered": "未送达",
@@ -65,7 +68,7 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
                     move=(status_label(e.from_status), status_label(e.to_status)) if e.to_status else None,
                     detail=_detail(e.detail, units)) for e in ticket.events]
     sent = [dict(at=m.message.created_at, purpose=PURPOSE_WORDS.get(m.message.purpose, m.message.purpose), to=mask_phone(m.message.to_phone),
-                 status=SMS_WORDS.get(m.message.status, m.message.status), body=m.message.body,
+                 status=SMS_WORDS.get(m.message.status, m.message.status), body=_without_token(m.message.body),
                  error=m.message.last_error) for m in list_sent(s, ticket_id=ticket.id, limit=100)]
     replies = [dict(at=m.message.received_at, sender=mask_phone(m.message.from_phone), body=m.message.body,
                     outcome=m.message.outcome) for m in list_received(s, ticket_id=ticket.id, limit=100)]
@@ -86,8 +89,16 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
         explanation=_explanation(ctx, ticket) if ticket.status == "triage" else None,
         units=[(u.id, u.name) for u in units if u.kind != "bureau"],
         outcomes=handling.OUTCOMES, common_results=COMMON_RESULTS, done=None, error=None, failed=None,
-        last_event=changes_since(s, None)[0],
+        last_event=changes_since(s, None)[0], photos=photos_of(s, ticket.id),
     )
+
+
+_STATION_LINK = re.compile(r"/m/[A-Za-z0-9_-]{6,}")
+
+
+def _without_token(body: str) -> str:
+    """An SMS as staff read it: a station link's token is the recipient's, not shown to others."""
+    return _STATION_LINK.sub("/m/…", body)
 
 
 def allowed_actions(ticket: Ticket, viewer: Viewer) -> set[str]:

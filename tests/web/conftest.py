@@ -80,24 +80,31 @@ def make_user(site):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def pw():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(pw):
+    chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
-def new_page(request, browser):
-    """Open a page in a fresh browser context (no cookies); several may be opened in one test."""
+def new_page(request, browser, pw):
+    """Open a page in a fresh browser context (no cookies); several may be opened in one test. `device` names one
+    of Playwright's emulated devices ("Pixel 5"): its screen, touch and user agent, in Debian's Chromium."""
     contexts = []
     request.node.browser_contexts = contexts
 
-    def open_page():
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai")
+    def open_page(device: str | None = None):
+        screen = {k: v for k, v in pw.devices[device].items() if k != "default_browser_type"} if device else \
+            {"viewport": {"width": 1366, "height": 768}}
+        context = browser.new_context(**screen, locale="zh-CN", timezone_id="Asia/Shanghai")
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

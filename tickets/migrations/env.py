@@ -4,10 +4,12 @@ from sqlalchemy import engine_from_config, pool
 
 import accounts.models  # noqa: F401
 import dispatch.models  # noqa: F401  (registers tables)
+import notify.link_models  # noqa: F401
 import notify.models  # noqa: F401
 import sla.models  # noqa: F401
 import writeback.models  # noqa: F401
 from tickets.db import Base
+import tickets.attachments  # noqa: F401
 import tickets.models  # noqa: F401
 
 config = context.config
