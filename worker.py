@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 import structlog
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from connectors import Connector, build_enabled
@@ -28,7 +29,7 @@ from settings.config_schema import AppConfig
 from settings.logging_setup import configure_logging
 from simulators.demo import start_demo, stop_demo
 from sla import Deadlines, follow_ticket_events, recompute_stale, scan_due, start_clocks_many
-from tickets import CHINA_TZ, Database
+from tickets import CHINA_TZ, Database, wake
 from tickets.dates import use_window
 from tickets.duplicates import DuplicatePolicy
 from tickets.migrate import upgrade
@@ -36,6 +37,7 @@ from tickets.withdrawal import withdrawn_at_source
 from writeback import DeliveryPolicy, deliver_due, reconcile
 
 log = structlog.get_logger("worker")
+POLL_BATCHES = 100  # pages one poll stores at most before it lets the other jobs' turn come
 
 
 def bootstrap(config: AppConfig) -> None:
@@ -79,6 +81,8 @@ class Worker:
         self.stopping = threading.Event()   # jobs that work through a long list look at it between items
         self._stopped, self._stop_lock = threading.Event(), threading.Lock()
         self.scheduler: Optional[BackgroundScheduler] = None
+        self.runs = wake.JobRuns(self._start_now, self.stopping.is_set)
+        self.listener: Optional[wake.Listener] = None
         self.stand_ins: list = []
         self.web_server, self.web_url = None, None
 
@@ -90,8 +94,12 @@ class Worker:
     def poll(self, name: str):
         on_withdrawn = lambda s, result: withdrawn_at_source(s, result, self.dispatcher.units,  # noqa: E731
                                                              self.config.sms.templates.recalled)
-        return poll_channel(self.db, self.connectors[name], self.owner, hooks=[on_withdrawn],
-                            lease_seconds=self.config.jobs.claim_seconds, stopping=self.stopping.is_set)
+        report = poll_channel(self.db, self.connectors[name], self.owner, hooks=[on_withdrawn],
+                              lease_seconds=self.config.jobs.claim_seconds, stopping=self.stopping.is_set,
+                              max_batches=POLL_BATCHES)
+        if report.batches >= POLL_BATCHES:  # more is waiting at the source: poll again at once
+            self.runs.wake(f"poll:{name}")
+        return report
 
     def dispatch(self) -> int:
         dup = self.config.duplicates
@@ -141,10 +149,14 @@ class Worker:
             self._guarded(name, job)
 
     def _guarded(self, name: str, job: Callable) -> None:
-        try:
-            job()
-        except Exception:  # a job must never take the worker down; the next run tries again
-            log.exception("job_failed", job=name)
+        self.runs.run(name, job)
+
+    def _start_now(self, name: str) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            try:
+                self.scheduler.modify_job(name, next_run_time=datetime.now(timezone.utc))
+            except JobLookupError:  # stopping, or a job this configuration does not run
+                pass
 
     def start_demo(self) -> None:
         """The stand-ins named in `demo:`, so the default configuration shows tickets flowing; stopped by stop()."""
@@ -170,9 +182,14 @@ class Worker:
         self.scheduler = BackgroundScheduler(timezone=CHINA_TZ)
         for name, job, seconds in self.jobs():   # at once, but reconciliation re-reads whole windows: it waits
             first = {} if name == "reconcile" else {"next_run_time": datetime.now(timezone.utc)}
+            # Two instances, so that a wake-up is never skipped by the scheduler; `runs` lets only one work.
             self.scheduler.add_job(self._guarded, "interval", args=(name, job), seconds=seconds, id=name,
-                                   max_instances=1, coalesce=True, **first)
+                                   max_instances=2, coalesce=True, **first)
         self.scheduler.start()
+        # Work made here or, on PostgreSQL, by another process starts the job that does it, not its interval.
+        self._unsubscribe = [wake.subscribe(job, lambda job=job: self.runs.wake(job)) for job in wake.JOBS]
+        if self.db.dialect == "postgresql":
+            self.listener = wake.Listener(self.db.libpq_dsn()).start()
         log.info("worker_started", owner=self.owner, database=self.db.dialect, channels=list(self.connectors))
 
     def stop(self) -> None:
@@ -181,6 +198,10 @@ class Worker:
         with self._stop_lock:
             if self._stopped.is_set():
                 return
+            for unsubscribe in getattr(self, "_unsubscribe", ()):
+                unsubscribe()
+            if self.listener is not None:
+                self.listener.stop()
             if self.scheduler is not None and self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
             if self.web_server is not None:

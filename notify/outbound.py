@@ -20,6 +20,7 @@ from tickets.backoff import backoff_seconds
 from tickets.claims import Claims, work_batch, work_through
 from tickets.clock import SYSTEM_CLOCK, Clock
 from tickets.db import Database, utcnow
+from tickets import wake
 from tickets.upsert import insert_or_ignore
 
 log = structlog.get_logger("notify")
@@ -123,6 +124,8 @@ def plan_many(session: Session, planned: Iterable[Planned]) -> int:
         return 0
     links.insert_links(session, link_rows)
     session.connection().execute(insert_or_ignore(session, SmsMessage.__table__, ["dedupe_key"]), rows)
+    if any(row["next_attempt_at"] <= now for row in rows):  # held for quiet hours: the interval finds it
+        wake.work_for(session, "sms")
     return len(rows)
 
 

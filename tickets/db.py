@@ -131,5 +131,9 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def libpq_dsn(self) -> str:
+        """The PostgreSQL connection string for a connection of our own (LISTEN), without SQLAlchemy's driver."""
+        return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tickets import column_fit
+from tickets import column_fit, wake
 from tickets.db import is_postgres, utcnow
 from tickets.models import ChannelCursor, Counter, QuarantinedRecord, Ticket, TicketEvent
 from tickets.schema import BadRecord, IncomingTicket
@@ -130,6 +130,7 @@ def ingest(session: Session, channel: str, channel_kind: str, records: Sequence[
     fresh = [r for ref, r in latest.items() if ref not in existing]
     if fresh:
         _insert_new(session, channel, channel_kind, fresh, result)
+        wake.work_for(session, "dispatch")
     for ref, ticket in existing.items():
         rec = latest[ref]
         if ticket.source_updated_at is not None and rec.source_updated_at <= ticket.source_updated_at:

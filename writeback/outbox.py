@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from connectors.base import Connector, SourceUnavailable, WriteBackRejected, WriteBackRequest
 from settings.masking import error_summary
+from tickets import wake
 from tickets.backoff import backoff_seconds
 from tickets.claims import Claims, work_through
 from tickets.clock import SYSTEM_CLOCK, Clock
@@ -37,6 +38,7 @@ def enqueue(session: Session, ticket: Ticket, effect: str, event: TicketEvent, b
     )
     session.add(item)
     session.flush()
+    wake.work_for(session, "outbox")
     return item
 
 
