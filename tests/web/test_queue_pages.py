@@ -128,6 +128,27 @@ def test_a_lead_reassigns_three_tickets_at_once(queue_site, make_user, page):
     assert all(moved[n].events[-1].actor == "user:lead1" for n in numbers)
 
 
+def test_staff_keep_a_search_as_their_own_view_and_delete_it(queue_site, logged_in_page):
+    page = logged_in_page
+    page.goto(queue_site.url + "/?view=open")
+    search(page, "质量")
+    wanted = listed(page)
+    # when they keep the search under a name
+    page.click("details.save-view summary")
+    page.fill("details.save-view input[name=name]", "质量问题在办")
+    page.click("details.save-view button[type=submit]")
+    page.wait_for_load_state()
+    # then it is under 我的视图 and opens the same tickets
+    page.goto(queue_site.url + "/")
+    page.click("li.saved-view a:has-text('质量问题在办')")
+    page.wait_for_load_state()
+    assert sorted(listed(page)) == sorted(wanted)
+    # and its × deletes it
+    page.click("button[aria-label='删除视图「质量问题在办」']")
+    page.wait_for_load_state()
+    assert page.locator("li.saved-view").count() == 0
+
+
 def test_staff_move_select_and_open_with_the_keyboard(queue_site, logged_in_page):
     page = logged_in_page
     page.goto(queue_site.url + "/?view=open")
