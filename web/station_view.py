@@ -22,8 +22,9 @@ def ticket_view(ctx, s: Session, station: Station, ticket: Ticket) -> dict:
     deadlines = parts.deadlines_of(ctx)
     now = utcnow()
     clocks = []
+    working = bool(actions_for(ticket))
     for c in clocks_of(s, [ticket.id]).get(ticket.id, []):
-        if c.due_at is None or c.stopped_at is not None:
+        if not working or c.due_at is None or c.stopped_at is not None or _ended(c, ticket.events):
             continue
         left = remaining(deadlines.calendar, c.due_at, now, deadlines.hours(c)) if c.suspended_at is None else None
         clocks.append(dict(name=CLOCK_WORDS.get(c.clock, c.clock), due_at=c.due_at, left=left,
@@ -38,6 +39,13 @@ def ticket_view(ctx, s: Session, station: Station, ticket: Ticket) -> dict:
         photos=len(photos_of(s, ticket.id)), max_photos=MAX_PHOTOS, station=station,
         writes_back=parts.writes_back(ctx, ticket.channel),
     )
+
+
+def _ended(clock, events) -> bool:
+    """A clock the history has already stopped (受理 stops 首次联系), before the deadline scan records it."""
+    return clock.started_at is not None and any(
+        e.at >= clock.started_at and ((e.to_status and clock.stops_on(e.to_status)) or clock.stops_on(e.action))
+        for e in events)
 
 
 def unit_list_view(ctx, s: Session, station: Station) -> dict:

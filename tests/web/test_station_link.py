@@ -242,7 +242,7 @@ def test_the_longest_dispatch_notice_stays_within_two_segments(station_site):
     from notify.templates import render
 
     config = station_site.worker.config.model_copy(deep=True)
-    config.web.public_url = "http://127.0.0.1:8080"  # 21 characters: the default, or https://sdamr.gov.cn/
+    config.web.public_url = "http://127.0.0.1:8080"  # 21 characters, the default
     longest = Ticket(number="SD2611-99999", kind="complaint", priority="normal", title="长" * 200,
                      event_address="地" * 300)
     body = render(config.sms.templates.dispatched, {**ticket_values(longest), "link": sample_link(config)})

@@ -55,7 +55,8 @@ def test_a_contact_accepts_and_resolves_from_the_sms_link_with_a_photo(site, dis
     # then the ticket shows, with the time left and the complainant to call
     t = ticket(site, number)
     assert phone.inner_text(".bar").startswith(number)
-    assert "剩" in phone.inner_text(".clock")
+    clocks = phone.locator(".clock").all_inner_texts()
+    assert any(c.startswith("首次联系") and "剩" in c for c in clocks), clocks
     assert phone.locator("a.tel").get_attribute("href") == f"tel:{t.complainant_phone}"
     buttons = phone.locator("button.btn, summary.btn")
     assert min(b["height"] for b in (buttons.nth(i).bounding_box() for i in range(buttons.count()))) >= 44
@@ -65,6 +66,7 @@ def test_a_contact_accepts_and_resolves_from_the_sms_link_with_a_photo(site, dis
     phone.click("button:text-is('受理')")
     phone.wait_for_load_state()
     assert "已受理" in phone.inner_text(".bar")
+    assert not any(c.startswith("首次联系") for c in phone.locator(".clock").all_inner_texts())  # 受理 ended it
     # and resolve it with a common result, the outcome, the amount recovered and a photo of the scene
     phone.click("summary:text-is('办结')")
     form = phone.locator("form[action$='/resolve']")
@@ -98,6 +100,15 @@ def test_a_contact_accepts_and_resolves_from_the_sms_link_with_a_photo(site, dis
     img.wait_for()
     assert office.evaluate("img => img.complete && img.naturalWidth", img.element_handle()) == 1
     assert f"服务站：{name}" in office.inner_text("#history")
+    # and the dispatch SMS it lists keeps the contact's link to itself
+    assert "/m/…" in office.content() and link.rsplit("/", 1)[1] not in office.content()
+    # while staff of another unit see neither the ticket nor its photo
+    photo_url = site.url + img.get_attribute("src")
+    stranger = new_page()
+    other = next(u for u in site.units if u.kind == "station" and u.id != done.assigned_unit)
+    log_in(stranger, site, make_user("staff9", name="赵其他", unit=other.id))
+    answer = stranger.goto(photo_url)
+    assert answer.status == 403 and answer.headers["content-type"].startswith("text/html")
 
 
 def test_a_link_whose_ticket_moved_to_another_unit_is_refused(site, dispatched, new_page):
