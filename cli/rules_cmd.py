@@ -181,7 +181,9 @@ def cmd_rules_explain(ctx, args) -> int:
             "triage": decision.triage, "rule": decision.rule_id, "reason": decision.reason,
             "place": {"town": decision.town, "station": decision.station,
                       "station_name": _unit_name(dispatcher, decision.station),
-                      "method": decision.place_method, "confidence": decision.place_confidence},
+                      "method": decision.place_method, "confidence": decision.place_confidence,
+                      "found": decision.place_found, "candidates": list(decision.place_candidates),
+                      "note": decision.place_note},
             "category": decision.category, "group": decision.group, "priority": decision.priority,
             "unit_group": list(decision.group_units), "strategy": decision.group_strategy,
         },
@@ -219,7 +221,10 @@ def _print_explanation(data: dict) -> None:
     p = d["place"]
     place = " · ".join(x for x in (p["town"], p["station"], p["station_name"]) if x) or "unknown"
     print("decision:")
-    print(f"  {'place':>9}: {place} (found by {p['method']}, confidence {p['confidence']:.2f})")
+    found = f" from {p['found']!r}" if p["found"] else ""
+    print(f"  {'place':>9}: {place} (found by {p['method']}{found}, confidence {p['confidence']:.2f})")
+    if p["candidates"]:
+        print(f"  {'could be':>9}: {', '.join(p['candidates'])}")
     print(f"  {'category':>9}: {d['category']}" + (f" (group {d['group']})" if d["group"] else ""))
     print(f"  {'priority':>9}: {d['priority']}")
     if d["unit_group"]:

@@ -55,3 +55,8 @@ class Decision:
     # picks the unit by group_strategy (round_robin | least_open) against the database.
     group_units: tuple[str, ...] = ()
     group_strategy: str | None = None
+    # What the gazetteer read: the words that decided, or the stations a shared or unsure name could be, and why
+    # the place did not decide (outside Shunde, a name two towns share, a confidence under min_confidence).
+    place_found: str = ""
+    place_candidates: tuple[str, ...] = ()
+    place_note: str = ""

@@ -17,6 +17,8 @@ from settings.yaml_loader import ConfigProblem, format_loc
 from dispatch.classify import Classifier, Taxonomy, load_default_taxonomy
 from dispatch.decision import Decision, TicketFacts, TraceStep
 from dispatch.directory import UnitDirectory
+from dispatch.gazetteer_file import load_gazetteer, parse_gazetteer
+from dispatch.gazetteer_schema import GazetteerFile
 from dispatch.geography import Gazetteer, Place
 from dispatch.rules_schema import Condition, Rule, RulesFile
 from tickets.vocabulary import most_urgent
@@ -199,7 +201,8 @@ def _unknown_references(units: UnitDirectory, rules: RulesFile, file: str) -> li
 class Dispatcher:
     """Decides where tickets go under one units directory and one rules file."""
 
-    def __init__(self, units: UnitDirectory, rules: RulesFile, file: str = "rules.yaml"):
+    def __init__(self, units: UnitDirectory, rules: RulesFile, file: str = "rules.yaml",
+                 places: GazetteerFile | None = None):
         problems = _unknown_references(units, rules, file)
         if problems:
             raise ConfigError(problems)
@@ -207,23 +210,27 @@ class Dispatcher:
         self.rules_file = rules
         self.taxonomy = rules.effective_taxonomy()
         self.classifier = Classifier(self.taxonomy)
-        self.gazetteer = Gazetteer(units)
+        self.gazetteer = Gazetteer(units, places)
         self._natures = frozenset(self.taxonomy.nature_names)
         self._rules = [_Compiled(i, r) for i, r in enumerate(rules.rules)]
         self._build_index()
 
     @classmethod
-    def from_files(cls, units_path: str | Path, rules_path: str | Path) -> "Dispatcher":
-        """Load and validate both files; raises settings.ConfigError naming file, line and field."""
+    def from_files(cls, units_path: str | Path, rules_path: str | Path,
+                   gazetteer_path: str | Path | None = None) -> "Dispatcher":
+        """Load and validate the files (the gazetteer: gazetteer.yaml beside units.yaml unless given, if there is
+        one); raises settings.ConfigError naming file, line and field."""
         units = UnitDirectory.from_file(units_path)
         rules = load_yaml_model(rules_path, RulesFile, context={"units": units, "taxonomy": _default_taxonomy()})
-        return cls(units, rules, file=str(rules_path))
+        return cls(units, rules, file=str(rules_path), places=load_gazetteer(units_path, units, gazetteer_path))
 
     @classmethod
-    def from_yaml(cls, units: UnitDirectory, rules_text: str, file: str = "rules.yaml") -> "Dispatcher":
+    def from_yaml(cls, units: UnitDirectory, rules_text: str, file: str = "rules.yaml",
+                  gazetteer_text: str | None = None, gazetteer_file: str = "gazetteer.yaml") -> "Dispatcher":
         rules = parse_yaml_model(rules_text, RulesFile, file=file,
                                  context={"units": units, "taxonomy": _default_taxonomy()})
-        return cls(units, rules, file=file)
+        places = parse_gazetteer(gazetteer_text, units, gazetteer_file) if gazetteer_text is not None else None
+        return cls(units, rules, file=file, places=places)
 
     def _build_index(self) -> None:
         patterns: dict[str, set[str]] = {key: set() for key in _TEXT_KEYS}
@@ -277,6 +284,7 @@ class Dispatcher:
         ctx.group = found.group
         # An urgent word raises a normal ticket to urgent; it never lowers what the source said (特急 stays).
         ctx.priority = most_urgent(facts.priority, "urgent" if found.urgent else "normal")
+        place = self._sure_enough(place)
         ctx.town, ctx.station = place.town, place.station
         auto = self._automata
         ctx.words = _found(auto["kw"], body)
@@ -328,13 +336,31 @@ class Dispatcher:
             triage, reason = True, "no rule decided: triage"
         else:
             reason = self._reason(decided_by, ctx, place, unit_id)
+        if place.method == "outside" and not triage:
+            # not ours to dispatch in Shunde, whatever the rule: a person sends it on
+            reason = f"{reason}; but the address is outside Shunde → triage"
+            unit_id, triage = None, True
+        if triage and place.note:
+            reason = f"{reason}; {place.note}"
         group = decided_by.rule.assign_group if decided_by is not None else None
         return Decision(unit_id=unit_id, triage=triage, rule_id=decided_by.id if decided_by else None, reason=reason,
                         town=place.town, station=place.station, place_method=place.method,
-                        place_confidence=place.confidence, category=ctx.category, group=ctx.group,
+                        place_confidence=place.confidence, place_found=place.found,
+                        place_candidates=place.candidates, place_note=place.note, category=ctx.category, group=ctx.group,
                         priority=ctx.priority, trace=trace,
                         group_units=tuple(group.units) if group else (),
                         group_strategy=group.strategy if group else None)
+
+    def _sure_enough(self, place: Place) -> Place:
+        """The place, or, when it was found with less confidence than gazetteer.yaml's min_confidence, no place
+        (rules see neither town nor station) with what was found kept as the candidate and the reason why."""
+        floor = self.gazetteer.min_confidence
+        if place.town is None and place.station is None or place.confidence >= floor:
+            return place
+        candidates = place.candidates or ((place.station,) if place.station else ())
+        what = place.station or place.town
+        return Place(None, None, place.method, place.confidence, found=place.found, candidates=candidates,
+                     note=f"{place.found or what} → {what}：置信度 {place.confidence:g} 低于 {floor:g}")
 
     def _reason(self, cr: _Compiled, ctx: _Ctx, place: Place, unit_id: str | None) -> str:
         said = [w for w in cr.keywords if w in ctx.words][:3]

@@ -134,6 +134,12 @@ def decide(session: Session, tickets: list[Ticket], dispatcher, hooks: list[Disp
             "place_confidence": decision.place_confidence, "category": decision.category,
             "priority": decision.priority,
         }
+        if decision.place_found:
+            detail["place_found"] = decision.place_found
+        if decision.place_candidates:
+            detail["place_candidates"] = list(decision.place_candidates)
+        if decision.place_note:
+            detail["place_note"] = decision.place_note
         if decision.unit_id is None or decision.triage:
             moves.append((ticket, "triage", "triage", detail))
             units.append(None)

@@ -23,6 +23,7 @@ from tickets.upsert import dialect_insert
 
 from dispatch.directory import UnitDirectory
 from dispatch.engine import Dispatcher
+from dispatch.gazetteer_file import gazetteer_path, read_gazetteer_text
 from dispatch.models import RulesStatus
 
 log = structlog.get_logger("dispatch")
@@ -59,6 +60,7 @@ class RulesReloader:
 
     def __init__(self, units_path: str | Path, rules_path: str | Path):
         self.units_path, self.rules_path = Path(units_path), Path(rules_path)
+        self.gazetteer_path = gazetteer_path(self.units_path)    # optional; reloaded like the other two
         self._seen = self._signatures()
         texts, self.digest = self._read()
         self.dispatcher = self._build(*texts)   # a file that does not load here stops the worker
@@ -69,18 +71,22 @@ class RulesReloader:
         self._unsaved = True
 
     def _signatures(self):
-        return _signature(self.units_path), _signature(self.rules_path)
+        return _signature(self.units_path), _signature(self.rules_path), _signature(self.gazetteer_path)
 
-    def _read(self) -> tuple[tuple[str, str], str]:
+    def _read(self) -> tuple[tuple[str, str, str | None], str]:
         units_text, rules_text = _read(self.units_path), _read(self.rules_path)
-        for path, text in ((self.units_path, units_text), (self.rules_path, rules_text)):
-            if not text.strip():   # most likely caught between an editor's truncate and write
+        places_text = read_gazetteer_text(self.gazetteer_path)
+        for path, text in ((self.units_path, units_text), (self.rules_path, rules_text),
+                           (self.gazetteer_path, places_text)):
+            if text is not None and not text.strip():   # most likely caught between an editor's truncate and write
                 raise ConfigError([ConfigProblem(str(path), None, "", "the file is empty; it is not loaded")])
-        return (units_text, rules_text), hashlib.sha256(f"{units_text}\0{rules_text}".encode("utf-8")).hexdigest()
+        whole = f"{units_text}\0{rules_text}\0{places_text or ''}"
+        return (units_text, rules_text, places_text), hashlib.sha256(whole.encode("utf-8")).hexdigest()
 
-    def _build(self, units_text: str, rules_text: str) -> Dispatcher:
+    def _build(self, units_text: str, rules_text: str, places_text: str | None) -> Dispatcher:
         units = UnitDirectory.from_text(units_text, file=str(self.units_path))
-        return Dispatcher.from_yaml(units, rules_text, file=str(self.rules_path))
+        return Dispatcher.from_yaml(units, rules_text, file=str(self.rules_path), gazetteer_text=places_text,
+                                    gazetteer_file=str(self.gazetteer_path))
 
     def _settling(self, seen) -> bool:
         now = time.time_ns()

@@ -203,3 +203,33 @@ def test_a_priority_outside_the_vocabulary_is_refused_naming_the_three(units):
     with pytest.raises(Exception) as err:
         Dispatcher.from_yaml(units, "rules:\n  - id: t\n    when: {priority: 特特急}\n    triage: true\n")
     assert "'normal', 'urgent' or 'very_urgent'" in str(err.value)
+
+
+# ── Places the dispatcher is not sure of go to triage with what was found ──
+
+def _dispatcher_with(min_confidence: float) -> Dispatcher:
+    units = UnitDirectory.from_file(ROOT / "units.yaml")
+    return Dispatcher.from_yaml(units, (ROOT / "rules.yaml").read_text(encoding="utf-8"),
+                                gazetteer_text=f"min_confidence: {min_confidence}\n")
+
+
+def test_a_shared_name_goes_to_triage_with_its_candidates():
+    decision = _dispatcher_with(0.5).decide(TicketFacts(channel="12345-shunde", text="电饭煲坏了", event_address="东风3号"))
+    assert decision.triage and decision.unit_id is None
+    assert set(decision.place_candidates) == {"st-ronggui-06", "st-leliu-07"}
+    assert "东风 有多处" in decision.reason
+
+
+def test_below_the_configured_confidence_a_place_goes_to_triage():
+    facts = TicketFacts(channel="12345-shunde", text="电饭煲坏了", event_address="碧江12号")   # no town: 0.65
+    assert _dispatcher_with(0.5).decide(facts).unit_id == "st-beijiao-02"
+    unsure = _dispatcher_with(0.7).decide(facts)
+    assert unsure.triage and unsure.place_candidates == ("st-beijiao-02",)
+    assert "置信度 0.65 低于 0.7" in unsure.reason
+
+
+def test_outside_shunde_goes_to_triage_even_when_a_rule_names_a_department():
+    facts = TicketFacts(channel="12345-shunde", text="商家乱收费", event_address="佛山市南海区桂城")
+    decision = _dispatcher_with(0.5).decide(facts)
+    assert decision.triage and decision.unit_id is None
+    assert "地址不在顺德区：南海区" in decision.reason

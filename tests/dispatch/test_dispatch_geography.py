@@ -29,7 +29,7 @@ def gazetteer() -> Gazetteer:
     ("乐从", "乐从镇", None, "address_town"),
     ("大良街道南华村", "大良街道", None, "address_town"),                 # 南华村 is in 杏坛: town wins
     ("黑龙江路12号", None, None, "none"),
-    ("广州市天河区", None, None, "none"),
+    ("广州市天河区", None, None, "outside"),
 ])
 def test_event_address(gazetteer, address, town, station, method):
     place = gazetteer.resolve(address)
@@ -42,9 +42,9 @@ def test_the_longest_place_wins(gazetteer):
 
 
 def test_area_codes(gazetteer):
-    assert gazetteer.resolve(area_code="440606003001") == Place("伦教街道", "st-lunjiao-01", "area_code_12", 1.0)
-    assert gazetteer.resolve(area_code="440606104") == Place("龙江镇", None, "area_code_9", 0.9)
-    assert gazetteer.resolve(area_code="440606104000") == Place("龙江镇", None, "area_code_9", 0.9)
+    assert gazetteer.resolve(area_code="440606003001") == Place("伦教街道", "st-lunjiao-01", "area_code_12", 1.0, found="440606003001")
+    assert gazetteer.resolve(area_code="440606104") == Place("龙江镇", None, "area_code_9", 0.9, found="440606104")
+    assert gazetteer.resolve(area_code="440606104000") == Place("龙江镇", None, "area_code_9", 0.9, found="440606104")
     assert gazetteer.resolve(area_code="440606").method == "none"
 
 
@@ -67,3 +67,45 @@ def test_business_address_then_text(gazetteer):
     place = gazetteer.resolve(None, None, text="我在马齐市场买的热水器漏水")
     assert (place.station, place.method) == ("st-xingtan-06", "text_place")
     assert place.confidence < gazetteer.resolve("马齐市场").confidence
+
+
+@pytest.mark.parametrize("address, station", [
+    ("順德區大良近良社區１２號", "st-daliang-14"),          # traditional characters, full-width digits
+    ("大良　近良　社区 12 号", "st-daliang-14"),              # spaces of both widths
+    ("佛山 顺德 容桂 小黄圃社区", "st-ronggui-16"),
+    ("大良近良居委", "st-daliang-14"),                       # 居委 for 社区居委会
+    ("大良镇近良社区", "st-daliang-14"),                     # the old name of the street
+    ("近良社区3座", "st-daliang-14"),                        # no town, but the suffix
+    ("北滘 广教 12号", "st-beijiao-04"),                     # no suffix, town short
+    ("龙江仙塘", "st-longjiang-12"),
+    ("容桂东风3号", "st-ronggui-06"),                        # a name two towns share, the town tells
+    ("勒流东风", "st-leliu-07"),
+    ("在荔村买的", "st-lunjiao-06"),
+])
+def test_addresses_as_people_write_them(gazetteer, address, station):
+    assert gazetteer.resolve(address).station == station
+
+
+def test_a_name_two_towns_share_is_not_guessed(gazetteer):
+    place = gazetteer.resolve("东风 3号")
+    assert (place.station, place.method) == (None, "ambiguous")
+    assert set(place.candidates) == {"st-ronggui-06", "st-leliu-07"}
+    assert "勒流街道" in place.note and "容桂街道" in place.note
+
+
+@pytest.mark.parametrize("address", ["升平路5号", "薄荷村", "幸福路3号", "黑龙江路12号"])
+def test_a_name_inside_a_longer_name_is_not_taken_for_it(gazetteer, address):
+    assert gazetteer.resolve(address).station is None
+
+
+@pytest.mark.parametrize("address, word", [
+    ("佛山市南海区桂城街道", "南海区"), ("南海大沥镇", "南海"), ("广东省广州市番禺区", "广州市"),
+    ("中山市小榄镇东升路", "中山市"), ("广州天河东风路", "广州"),
+])
+def test_an_address_outside_shunde_says_so(gazetteer, address, word):
+    place = gazetteer.resolve(address, text="在容桂天佑城买的")
+    assert (place.station, place.method, place.found) == (None, "outside", word)
+
+
+def test_a_shunde_address_that_names_a_road_after_a_city_stays_in_shunde(gazetteer):
+    assert gazetteer.resolve("顺德区大良南海路").town == "大良街道"
