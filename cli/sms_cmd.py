@@ -84,6 +84,7 @@ def _ticket_id(s, number):
 
 
 def cmd_sms_list(ctx, args) -> int:
+    from notify.links import without_token
     from notify.queries import list_sent
     from settings.masking import mask_phone, mask_text
     from tickets import store
@@ -98,7 +99,7 @@ def cmd_sms_list(ctx, args) -> int:
                  "attempts": r.message.attempts, "segments": r.message.segments, "error_code": r.message.error_code,
                  "last_error": mask_text(r.message.last_error) if r.message.last_error else None,
                  "created_at": r.message.created_at, "sent_at": r.message.sent_at,
-                 "delivered_at": r.message.delivered_at, "body": r.message.body} for r in sent]
+                 "delivered_at": r.message.delivered_at, "body": without_token(r.message.body)} for r in sent]
     if args.json:
         print_json(rows)
         return 0

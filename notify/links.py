@@ -8,6 +8,7 @@ ticket's history does it in the same transaction."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +55,15 @@ def settings_from(config, base_url: Optional[str] = None) -> LinkSettings:
     st = config.station
     return LinkSettings(base_url=(base_url or config.web.base_url()).rstrip("/"), link_days=st.link_days,
                         remember_days=st.remember_days, max_tries=st.max_tries)
+
+
+_TOKEN_IN_TEXT = re.compile(r"/m/[A-Za-z0-9_-]{6,}")
+
+
+def without_token(body: str) -> str:
+    """An SMS as others than its recipient read it (the back office, the command line): a station link's token
+    opens the page for the recipient alone and is not shown."""
+    return _TOKEN_IN_TEXT.sub(PATH + "…", body or "")
 
 
 def sample_link(config) -> str:

@@ -4,12 +4,12 @@ which actions the person may take now."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Optional
 
 from sqlalchemy.orm import Session
 
 from accounts import Viewer
+from notify.links import without_token
 from notify.queries import list_received, list_sent
 from settings.masking import mask_phone
 from sla.clocks import clocks_of
@@ -68,7 +68,7 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
                     move=(status_label(e.from_status), status_label(e.to_status)) if e.to_status else None,
                     detail=_detail(e.detail, units)) for e in ticket.events]
     sent = [dict(at=m.message.created_at, purpose=PURPOSE_WORDS.get(m.message.purpose, m.message.purpose), to=mask_phone(m.message.to_phone),
-                 status=SMS_WORDS.get(m.message.status, m.message.status), body=_without_token(m.message.body),
+                 status=SMS_WORDS.get(m.message.status, m.message.status), body=without_token(m.message.body),
                  error=m.message.last_error) for m in list_sent(s, ticket_id=ticket.id, limit=100)]
     replies = [dict(at=m.message.received_at, sender=mask_phone(m.message.from_phone), body=m.message.body,
                     outcome=m.message.outcome) for m in list_received(s, ticket_id=ticket.id, limit=100)]
@@ -91,14 +91,6 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
         outcomes=handling.OUTCOMES, common_results=COMMON_RESULTS, done=None, error=None, failed=None,
         last_event=changes_since(s, None)[0], photos=photos_of(s, ticket.id),
     )
-
-
-_STATION_LINK = re.compile(r"/m/[A-Za-z0-9_-]{6,}")
-
-
-def _without_token(body: str) -> str:
-    """An SMS as staff read it: a station link's token is the recipient's, not shown to others."""
-    return _STATION_LINK.sub("/m/…", body)
 
 
 def allowed_actions(ticket: Ticket, viewer: Viewer) -> set[str]:

@@ -248,3 +248,33 @@ def test_the_longest_dispatch_notice_stays_within_two_segments(station_site):
     body = render(config.sms.templates.dispatched, {**ticket_values(longest), "link": sample_link(config)})
     print("longest dispatch notice:", len(body), "characters,", segments(body), "segments")
     assert segments(body) == 2 and body.endswith("/m/" + "x" * 11)
+
+
+def test_a_link_stays_refused_when_its_ticket_comes_back_to_the_unit(station_site, sms_provider):
+    from dispatch.reassign import reassign_and_text
+
+    msg, link, t = a_dispatch(station_site, sms_provider)
+    browser = signed_in(link, msg["to"])
+    other = next(u for u in station_site.units if u.kind == "station" and u.id != t.assigned_unit and u.contacts)
+    template = station_site.worker.config.sms.templates.dispatched
+    # when the back office sends the ticket away and then back to the unit
+    for unit in (other.id, t.assigned_unit):
+        with station_site.db.transaction() as s:
+            reassign_and_text(s, t.number, station_site.units, unit, "user:admin1", "辖区调整", template)
+    # then the first link stays revoked: the new dispatch SMS brings the unit a new one
+    assert browser.get(link).status_code == 410
+    station_site.worker.send_sms()
+    fresh = [LINK.search(m["body"]).group(0) for m in sms_provider.messages_to(msg["to"])
+             if t.number in m["body"] and "新派单" in m["body"]]
+    assert len(fresh) == 2 and fresh[-1] != link
+    assert browser.get(fresh[-1]).status_code == 200  # the same phone's browser, remembered
+    # and the command line's list of SMS shows no link's token
+    import json
+    import subprocess
+    import sys
+
+    listed = subprocess.run([sys.executable, "-m", "cli.main", "sms", "list", "--ticket", t.number, "--json",
+                             "--config", station_site.config_path], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    bodies = [r["body"] for r in json.loads(listed.stdout) if "新派单" in r["body"]]
+    assert bodies and all(b.endswith("/m/…") for b in bodies)
