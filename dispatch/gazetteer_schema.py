@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 PlaceKind = Literal["road", "street", "building", "estate", "market", "mall", "other"]
 
@@ -38,6 +38,21 @@ class GazetteerPlace(BaseModel):
             if unit is None or unit.kind != "station":
                 raise ValueError(f"unknown station {value!r}: expected a station id of units.yaml (st-daliang-01 ...)")
         return value
+
+    @model_validator(mode="after")
+    def _not_another_stations(self, info: ValidationInfo) -> "GazetteerPlace":
+        units = (info.context or {}).get("units")
+        if units is None:
+            return self
+        for station in units.of_kind("station"):
+            if station.id == self.station:
+                continue
+            for covered in station.covers:
+                clash = set(self.names()) & set(covered.names())
+                if clash:
+                    raise ValueError(f"{clash.pop()!r} is covered by {station.id} in units.yaml; a name belongs "
+                                     "to one station (change it there, or leave it out here)")
+        return self
 
     def names(self) -> list[str]:
         return [self.name] + [a for a in self.aliases if a != self.name]
