@@ -144,6 +144,12 @@ def test_return_and_request_to_reassign_take_the_ticket_from_the_unit(station_si
     assert moved.status == "triage" and moved.assigned_unit is None
     assert moved.events[-1].action == "reassign_requested" and moved.events[-1].detail["reason"] == "不在本站辖区"
     assert b1.get(l1).status_code == 410  # the ticket left the unit: its link with it
+    from tickets import worklist  # and it waits in the back office's 待分派 for a person
+
+    with station_site.db.transaction() as s:
+        now = utcnow()
+        triage = worklist.find(s, worklist.Filters(view="triage"), worklist.Moments(now, now), limit=100)
+        assert n1 in [x.number for x in triage.tickets]
     b2 = signed_in(l2, m2["to"])
     b2.post(f"{l2}/t/{n2}/return", data={"form_token": form_token(b2.get(l2).text), "reason": "不属于市场监管职责"})
     assert ticket(station_site, n2).status == "returned"

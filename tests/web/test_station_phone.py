@@ -98,7 +98,7 @@ def test_a_contact_accepts_and_resolves_from_the_sms_link_with_a_photo(site, dis
     office.goto(site.url + f"/tickets/{number}")
     img = office.locator(".photos img").first
     img.wait_for()
-    assert office.evaluate("img => img.complete && img.naturalWidth", img.element_handle()) == 1
+    office.wait_for_function("img => img.complete && img.naturalWidth === 1", arg=img.element_handle())  # shown
     assert f"服务站：{name}" in office.inner_text("#history")
     # and the dispatch SMS it lists keeps the contact's link to itself
     assert "/m/…" in office.content() and link.rsplit("/", 1)[1] not in office.content()
