@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 import structlog
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from dispatch import Dispatcher, UnitDirectory
 from tickets.db import Database
@@ -51,7 +51,8 @@ def create_app(ctx: WebContext) -> FastAPI:
     # The API's own description is for the demo: outside it, no page lists every route to an outsider.
     demo = ctx.config.demo.enabled
     app = FastAPI(title="onequeue", version="0.1.0", docs_url="/docs" if demo else None,
-                  redoc_url="/redoc" if demo else None, openapi_url="/openapi.json" if demo else None)
+                  redoc_url="/redoc" if demo else None, openapi_url="/openapi.json" if demo else None,
+                  dependencies=[Depends(receive.address_text)])
     app.state.ctx = ctx
     app.add_middleware(BodyLimit, max_body=ctx.config.web.max_body_bytes, max_upload=ctx.config.web.max_upload_bytes)
     receive.install(app)   # a field the service cannot take is a 400 naming it, on every route

@@ -51,6 +51,14 @@ def text_fields(form: Mapping[str, object]) -> dict[str, str]:
     return fields
 
 
+def address_text(request: Request) -> None:
+    """A dependency of every route: a NUL character in a path or query parameter (which no id, date or search
+    of ours holds, and PostgreSQL cannot even compare) is refused naming the parameter."""
+    for name, value in list(request.path_params.items()) + request.query_params.multi_items():
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise FieldRefused(name.replace("\x00", "\\x00"), "holds a NUL character")
+
+
 def install(app: FastAPI) -> None:
     """Every route answers a field it cannot take with a 4xx naming it: a FieldRefused from reading the request, a
     DoesNotFit from the store's check that each value fits its column."""

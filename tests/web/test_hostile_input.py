@@ -41,6 +41,18 @@ def test_an_open311_search_with_a_date_out_of_range_is_a_400_naming_it(entry_sit
     assert entry_site.open311_get({"end_date": "2026-11-22T10:00:00+08:00"}).status_code == 200
 
 
+@pytest.mark.parametrize("path,field", [
+    ("/open311/v2/requests.json?service_request_id=%00", "service_request_id"),
+    ("/open311/v2/requests.xml?service_code=001%00", "service_code"),
+    ("/open311/v2/requests/SD2611-00001%00.json", "request_id"),
+])
+def test_a_nul_in_an_address_is_a_400_naming_the_parameter(entry_site, path, field):
+    with entry_site.http() as http:
+        answer = http.get(entry_site.url + path, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["field"] == field
+
+
 def test_a_pushed_body_nested_thousands_deep_is_a_422(entry_site):
     for depth in (5_000, 100):
         nested = b'{"reference": "MP-DEEP", "text": "x", "extra": {"a": ' + b"[" * depth + b"]" * depth + b"}}"
