@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from cli.common import Commands, Context, china_time, print_json
+from settings.masking import mask_text
 
 
 def register(sub: Commands) -> None:
@@ -26,12 +27,12 @@ def register(sub: Commands) -> None:
 
 
 def cmd_list(ctx: Context, args) -> int:
-    from writeback.queries import list_outbox
+    from writeback.queries import list_outbox, shown_history
 
     with ctx.db.transaction() as s:
         rows = [{"id": o.id, "channel": o.channel, "source_ref": o.source_ref, "effect": o.effect,
-                 "status": o.status, "attempts": o.attempts, "last_error": o.last_error, "key": o.key,
-                 "created_at": o.created_at, "history": o.history}
+                 "status": o.status, "attempts": o.attempts, "last_error": mask_text(o.last_error), "key": o.key,
+                 "created_at": o.created_at, "history": shown_history(o.history)}
                 for o in list_outbox(s, status="dead" if args.dead else None, limit=args.limit)]
     if args.json:
         print_json(rows)

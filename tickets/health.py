@@ -13,6 +13,7 @@ from dispatch.job import FAILED_ACTION
 from notify.health import sms_health
 from notify.models import SmsMessage
 from sla.health import sla_health
+from settings.masking import mask_text
 from tickets.db import Database
 from tickets.models import ChannelCursor, QuarantinedRecord, Ticket, TicketEvent
 from tickets.store import counts_by_status
@@ -67,7 +68,8 @@ def collect(config, db: Database) -> dict:
             "last_success_at": cur.last_success_at if cur else None,
             "lag_seconds": round(lag) if lag is not None else None,
             "error_count": cur.error_count if cur else 0,
-            "last_error": cur.last_error if cur and cur.error_count else None,
+            # masked again when shown: an error stored before masking was added still names people
+            "last_error": mask_text(cur.last_error) if cur and cur.error_count else None,
             "quarantined": quarantined.get(ch.name, 0),
         })
     return {"tickets": tickets, "channels": channels, "sms": sms, "sms_delivery": sms_delivery, "outbox": outbox,

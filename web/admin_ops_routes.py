@@ -9,7 +9,7 @@ from accounts import Viewer
 from connectors import build_connector
 from connectors.reread import CannotReread, reread
 from notify.queries import list_sent
-from settings.masking import mask_phone
+from settings.masking import mask_phone, mask_text
 from tickets import Ticket
 from tickets.quarantine import QuarantineRefused, discard, get_quarantined, take_in
 from tickets.queries import list_quarantined
@@ -129,7 +129,7 @@ def dead_letters_page(ctx, **extra) -> dict:
         for o in list_outbox(s, status="dead", limit=LIMIT):
             ticket = s.get(Ticket, o.ticket_id) if o.ticket_id else None
             rows.append(dict(id=o.id, channel=labels.get(o.channel, o.channel), source_ref=o.source_ref,
-                             effect=o.effect, attempts=o.attempts, error=o.last_error, at=o.created_at,
+                             effect=o.effect, attempts=o.attempts, error=mask_text(o.last_error), at=o.created_at,
                              number=ticket.number if ticket else ""))
     return dict(letters=rows, notice="", error="") | extra
 
@@ -138,7 +138,7 @@ def sms_page(ctx) -> dict:
     with ctx.db.transaction() as s:
         rows = [dict(id=m.message.id, number=m.ticket_number, to=mask_phone(m.message.to_phone),
                      unit=m.message.unit_id, purpose=m.message.purpose, status=m.message.status,
-                     error=m.message.last_error, code=m.message.error_code, at=m.message.created_at,
+                     error=mask_text(m.message.last_error), code=m.message.error_code, at=m.message.created_at,
                      body=m.message.body)
                 for status in UNDELIVERED for m in list_sent(s, status=status, limit=LIMIT)]
     rows.sort(key=lambda m: m["id"], reverse=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from accounts import Viewer
 from notify.links import without_token
 from notify.queries import list_received, list_sent
-from settings.masking import mask_phone
+from settings.masking import mask_phone, mask_text
 from sla.clocks import clocks_of
 from sla.remaining import remaining
 from tickets import Ticket, duplicates, handling
@@ -69,11 +69,11 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
                     detail=_detail(e.detail, units)) for e in ticket.events]
     sent = [dict(at=m.message.created_at, purpose=PURPOSE_WORDS.get(m.message.purpose, m.message.purpose), to=mask_phone(m.message.to_phone),
                  status=SMS_WORDS.get(m.message.status, m.message.status), body=without_token(m.message.body),
-                 error=m.message.last_error) for m in list_sent(s, ticket_id=ticket.id, limit=100)]
+                 error=mask_text(m.message.last_error)) for m in list_sent(s, ticket_id=ticket.id, limit=100)]
     replies = [dict(at=m.message.received_at, sender=mask_phone(m.message.from_phone), body=m.message.body,
                     outcome=m.message.outcome) for m in list_received(s, ticket_id=ticket.id, limit=100)]
     outbox = [dict(effect=EFFECT_WORDS.get(o.effect, o.effect), status=OUTBOX_WORDS.get(o.status, o.status),
-                   attempts=o.attempts, error=o.last_error, at=o.delivered_at or o.created_at)
+                   attempts=o.attempts, error=mask_text(o.last_error), at=o.delivered_at or o.created_at)
               for o in list_outbox(s, ticket_id=ticket.id, limit=100)]
     primary = s.get(Ticket, ticket.duplicate_of) if ticket.duplicate_of else None
     dups = duplicates.duplicates_of(s, ticket)

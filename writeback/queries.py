@@ -7,6 +7,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from settings.masking import mask_text
 from writeback.models import OutboxItem
 
 
@@ -22,3 +23,10 @@ def list_outbox(session: Session, *, status: Optional[str] = None, channel: Opti
     if ticket_id is not None:
         stmt = stmt.where(OutboxItem.ticket_id == ticket_id)
     return list(session.scalars(stmt))
+
+
+def shown_history(history: Optional[list]) -> list:
+    """A row's attempts as shown to operators: each error masked again (one stored before masking was added
+    still names the people in it)."""
+    return [entry | {"error": mask_text(entry["error"])} if isinstance(entry, dict) and entry.get("error") else entry
+            for entry in history or []]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -15,6 +17,8 @@ from settings.logging_setup import configure_logging
 from simulators.partner_callback import PartnerCallback
 from simulators.testing import write_config
 from tickets import Ticket, handling, store
+from tickets.models import ChannelCursor
+from tickets.schema import IncomingTicket
 from worker import Worker
 from writeback import OutboxItem
 
@@ -91,3 +95,28 @@ def test_a_partner_reply_with_a_persons_data_leaves_no_trace_of_them(tmp_path, d
     # and the other ticket's result still went back
     assert partner.effect_count("MP-0002", "accepted") == 1 and partner.effect_count("MP-0002", "resolved") == 1
     worker.db.dispose()
+
+
+def test_an_error_stored_before_masking_is_shown_masked_by_health_and_outbox_list(tmp_path, db, db_url, capsys):
+    # given a dead letter and a channel whose last_error were stored whole, before errors were masked when kept
+    nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
+    config = write_config(tmp_path / "config.yaml", db_url, nowhere, nowhere)
+    old_error = f"HTTP 422: {REPLY['error']}"
+    with db.transaction() as s:
+        ticket_id = store.ingest(s, "12345-shunde", "12345", [IncomingTicket(
+            source_ref="GD-0001", source_updated_at=datetime.now(timezone.utc), received_at=datetime.now(timezone.utc),
+            text="预付卡商家停业，余额无法退还。")]).created[0]
+        s.add(OutboxItem(key="oq-old-error", ticket_id=ticket_id, channel="12345-shunde", source_ref="GD-0001",
+                         effect="accepted", status="dead", attempts=8, last_error=old_error,
+                         history=[{"at": "2026-11-01T10:00:00+08:00", "outcome": "dead", "error": old_error}]))
+        s.add(ChannelCursor(channel="12345-shunde", last_error=old_error, error_count=3))
+    # when an operator lists the dead letters and asks for health, as text and as JSON
+    shown = []
+    for words in (["outbox", "list", "--dead"], ["outbox", "list", "--dead", "--json"], ["health"],
+                  ["health", "--json"]):
+        assert cli(["--config", config, *words]) == 0
+        shown.append(capsys.readouterr().out)
+    # then the error is there, with the person masked
+    for text in shown:
+        assert "HTTP 422" in text and "138****1234" in text, text
+        assert not any(value in text for value in PERSON), text
