@@ -54,7 +54,11 @@ def create_app(ctx: WebContext) -> FastAPI:
                   redoc_url="/redoc" if demo else None, openapi_url="/openapi.json" if demo else None,
                   dependencies=[Depends(receive.address_text)])
     app.state.ctx = ctx
-    app.add_middleware(BodyLimit, max_body=ctx.config.web.max_body_bytes, max_upload=ctx.config.web.max_upload_bytes)
+    from tickets.attachments import MAX_PHOTOS
+
+    photos = MAX_PHOTOS * ctx.config.station.photo_max_bytes + ctx.config.web.max_body_bytes  # and the form
+    app.add_middleware(BodyLimit, max_body=ctx.config.web.max_body_bytes, max_upload=ctx.config.web.max_upload_bytes,
+                       max_photos=photos)
     receive.install(app)   # a field the service cannot take is a 400 naming it, on every route
     for module in ROUTE_MODULES:
         mod = importlib.import_module(module)

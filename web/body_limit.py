@@ -7,13 +7,13 @@ from starlette.exceptions import HTTPException
 
 log = structlog.get_logger("web")
 
-# Paths that take a file (multipart/form-data), with the larger limit `web.max_upload_bytes`: the visit register,
-# and a station's result with its photos (POST /m/TOKEN/t/NUMBER/resolve).
+# Paths that take a file (multipart/form-data), with the larger limit `web.max_upload_bytes`: the visit register.
 FILE_PATHS = frozenset({"/walkin/register-file"})
 
 
-def takes_files(path: str) -> bool:
-    return path in FILE_PATHS or (path.startswith("/m/") and path.endswith("/resolve"))
+def is_station_result(path: str) -> bool:
+    """A station's result with its photos (POST /m/TOKEN/t/NUMBER/resolve), bounded by `max_photos`."""
+    return path.startswith("/m/") and path.endswith("/resolve")
 
 
 class _TooLarge(HTTPException):
@@ -24,17 +24,20 @@ class _TooLarge(HTTPException):
 
 
 class BodyLimit:
-    """ASGI middleware: at most `max_body` bytes per request (`max_upload` on FILE_PATHS)."""
+    """ASGI middleware: at most `max_body` bytes per request (`max_upload` on FILE_PATHS, `max_photos` on a
+    station's result: its photos, each within `station.photo_max_bytes`, and the form)."""
 
-    def __init__(self, app, max_body: int, max_upload: int):
+    def __init__(self, app, max_body: int, max_upload: int, max_photos: int = 0):
         self.app, self.max_body, self.max_upload = app, max_body, max_upload
+        self.max_photos = max_photos or max_upload
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        files = takes_files(path)
-        limit = self.max_upload if files else self.max_body
+        station = is_station_result(path)
+        files = path in FILE_PATHS or station
+        limit = self.max_photos if station else self.max_upload if files else self.max_body
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type == b"multipart/form-data" and not files:

@@ -284,3 +284,22 @@ def test_a_link_stays_refused_when_its_ticket_comes_back_to_the_unit(station_sit
     assert listed.returncode == 0, listed.stderr
     bodies = [r["body"] for r in json.loads(listed.stdout) if "新派单" in r["body"]]
     assert bodies and all(b.endswith("/m/…") for b in bodies)
+
+
+def test_photos_are_bounded_each_and_together(start_site, hotline, sms_provider):
+    site = start_site(extra="station:\n  photo_max_bytes: 4096\n")
+    hotline.add_orders(3)
+    site.worker.run_once()
+    msg, link, t = a_dispatch(site, sms_provider)
+    browser = signed_in(link, msg["to"])
+    token = form_token(browser.get(link).text)
+    form = {"form_token": token, "result": "已退款"}
+    big = PNG + b"\0" * 5000
+    answer = browser.post(f"{link}/t/{t.number}/resolve", data=form, files=[("photos", ("big.png", big, "image/png"))])
+    assert answer.status_code == 400 and "照片超过 4 KB" in answer.text
+    four = [("photos", (f"p{i}.png", PNG + b"\0" * 3000, "image/png")) for i in range(4)]
+    answer = browser.post(f"{link}/t/{t.number}/resolve", data=form, files=four)
+    assert answer.status_code == 400 and "最多上传 3 张照片" in answer.text
+    assert ticket(site, t.number).status == "dispatched"
+    answer = browser.post(f"{link}/t/{t.number}/resolve", data=form, files=four[:3])
+    assert answer.status_code == 200 and "已上传 3 张" in answer.text
