@@ -94,7 +94,8 @@ def cmd_health(ctx: Context, args) -> int:
 # Modules that add subcommands, in this order: each has `register(sub: cli.common.Commands)`, and a command's
 # function receives (ctx: Context, args) and returns the exit status.
 COMMAND_MODULES: tuple[str, ...] = ("cli.tickets_cmd", "cli.quarantine_cmd", "cli.outbox_cmd", "cli.sla_cmd",
-                                    "cli.walkin", "cli.rules_cmd", "cli.sms_cmd", "cli.duplicates_cmd", "cli.users_cmd")
+                                    "cli.walkin", "cli.rules_cmd", "cli.sms_cmd", "cli.duplicates_cmd", "cli.users_cmd",
+                                    "cli.gazetteer_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

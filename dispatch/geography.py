@@ -96,6 +96,7 @@ class _Scan:
     places: tuple[_Hit, ...]                # places named, in order, the ones read as a part of a longer name left out
     outside: str | None                     # a place outside Shunde the address starts with
     shunde_first: bool                      # a Shunde name comes before anything outside
+    spans: tuple[tuple[int, int], ...] = () # where the names read stand in the text
 
     @property
     def stations(self) -> tuple[tuple[str, str, int], ...]:
@@ -182,11 +183,14 @@ class Gazetteer:
         outside, shunde_seen, shunde_first = None, False, False
         prefix_end = 0           # where the province / city / outside prefix of the address ends
         last_end = -1
+        spans: list[tuple[int, int]] = []
         if not text or self._empty:
             return _Scan((), (), None, False)
         for end, name in self._auto.iter_long(text):
             hit = _Hit(name, end + 1 - len(name.word), end + 1)
             what = name.what
+            if what != _PLACE_K or self._stands_alone(text, hit, last_end):
+                spans.append((hit.start, hit.end))
             if what == _ABOVE_K:
                 if hit.start == prefix_end:
                     prefix_end = hit.end
@@ -210,7 +214,16 @@ class Gazetteer:
                     shunde_seen = True
                     shunde_first = shunde_first or outside is None
             last_end = hit.end
-        return _Scan(tuple(towns), tuple(places), outside, shunde_first)
+        return _Scan(tuple(towns), tuple(places), outside, shunde_first, tuple(spans))
+
+    def unread(self, address: str | None) -> list[str]:
+        """The runs of Chinese characters of `address` that no name of this gazetteer reads: 大良迎宾路88号 → [迎宾路]."""
+        text = normalize(address)
+        found = self.scan(text)
+        marked = list(text)
+        for start, end in found.spans:
+            marked[start:end] = "|" * (end - start)
+        return [run for run in re.split(r"[^\u4e00-\u9fff]+", "".join(marked)) if run]
 
     @staticmethod
     def _stands_alone(text: str, hit: _Hit, last_end: int) -> bool:

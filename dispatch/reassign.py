@@ -7,6 +7,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
+from dispatch.learning import record_correction
 from notify import plan_dispatch_sms
 from tickets import store
 from tickets.models import Ticket, TicketEvent
@@ -56,12 +57,14 @@ def request_reassignment(session: Session, ticket: Ticket, actor: str, reason: s
 def reassign_and_text(session: Session, number: str, units, unit_id: str, actor: str, reason: str,
                       template: str) -> Reassigned:
     """Staff send the ticket numbered `number` to `unit_id` of the directory `units`, and its contacts get the
-    dispatch SMS (`template`). Refused with UnknownUnit, TicketNotFound, TransitionError or ValueError."""
+    dispatch SMS (`template`); a station chosen for an address the gazetteer could not read is recorded, for
+    `onequeue gazetteer suggestions`. Refused with UnknownUnit, TicketNotFound, TransitionError or ValueError."""
     unit = units.get(unit_id)
     if unit is None:
         raise UnknownUnit(f"no unit {unit_id!r} in the units directory")
     ticket = store.get_by_number(session, number, for_update=True)
     previous = ticket.assigned_unit
     reassign(session, ticket, unit.id, actor, reason)
+    record_correction(session, ticket, unit, units, actor)
     texts = plan_dispatch_sms(session, ticket, unit, template)
     return Reassigned(ticket.number, ticket.status, unit.id, unit.name, previous, texts)
