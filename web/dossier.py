@@ -37,6 +37,7 @@ SMS_WORDS = {"pending": "待发送", "sending": "发送中", "sent": "已发送"
              "failed": "发送失败", "held": "暂缓（免打扰时段）"}
 PURPOSE_WORDS = {"dispatched": "派单通知", "recalled": "撤回通知", "reminder": "催办", "escalation": "督办",
                  "escalated": "督办", "reply": "回复", "digest": "待办汇总"}
+VIA_WORDS = {"sms": "短信回复", "web": "后台", "station": "服务站手机页面"}
 OUTBOX_WORDS = {"pending": "待回填", "delivered": "已回填", "dead": "回填失败（死信）"}
 EFFECT_WORDS = {"accepted": "签收", "resolved": "办结结果", "returned": "退回", "rejected": "不予受理"}
 # Results a unit writes most often; the person may pick one and edit it.
@@ -64,7 +65,7 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
         clocks.append(dict(name=CLOCK_WORDS.get(c.clock, c.clock), due_at=c.due_at, left=left,
                            stopped_at=c.stopped_at, suspended=c.suspended_at is not None,
                            breached=c.breached_at is not None, extended=c.extended_days))
-    history = [dict(at=e.at, actor=_actor(e.actor), action=HISTORY_WORDS.get(e.action, e.action),
+    history = [dict(at=e.at, actor=actor_label(e.actor), action=HISTORY_WORDS.get(e.action, e.action),
                     move=(status_label(e.from_status), status_label(e.to_status)) if e.to_status else None,
                     detail=_detail(e.detail, units)) for e in ticket.events]
     sent = [dict(at=m.message.created_at, purpose=PURPOSE_WORDS.get(m.message.purpose, m.message.purpose), to=mask_phone(m.message.to_phone),
@@ -114,7 +115,8 @@ def allowed_actions(ticket: Ticket, viewer: Viewer) -> set[str]:
     return out
 
 
-def _actor(actor: str) -> str:
+def actor_label(actor: str) -> str:
+    """Who did a step, as the history shows it: 短信：name, 服务站：name, 来源系统, ..."""
     kind, _, who = actor.partition(":")
     return {"user": who, "sms": f"短信：{who}", "connector": "来源系统", "dispatch": "自动派发",
             "sla": "时限监控", "station": f"服务站：{who}"}.get(kind, actor) if who or kind in ("dispatch", "sla") else actor
@@ -131,6 +133,8 @@ def _detail(detail: dict, units) -> str:
             if key in ("unit", "previous_unit"):
                 unit = units.get(value)
                 value = unit.name if unit else value
+            elif key == "via":
+                value = VIA_WORDS.get(value, value)
             words.append(f"{label}：{value}" if label else str(value))
     if detail.get("outcome"):
         words.append(f"结果类型：{handling.OUTCOMES.get(detail['outcome'], detail['outcome'])}")

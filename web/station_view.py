@@ -13,7 +13,7 @@ from tickets.db import utcnow
 from tickets.queries import open_of_unit
 from tickets.vocabulary import kind_label, priority_label, status_label
 from web import parts
-from web.dossier import CLOCK_WORDS, COMMON_RESULTS, HISTORY_WORDS, _actor
+from web.dossier import CLOCK_WORDS, COMMON_RESULTS, HISTORY_WORDS, actor_label
 
 HISTORY_SHOWN = 8  # the last steps; the back office has the whole history
 
@@ -30,7 +30,7 @@ def ticket_view(ctx, s: Session, station: Station, ticket: Ticket) -> dict:
         clocks.append(dict(name=CLOCK_WORDS.get(c.clock, c.clock), due_at=c.due_at, left=left,
                            suspended=c.suspended_at is not None))
     events = list(ticket.events)[-HISTORY_SHOWN:]
-    history = [dict(at=e.at, actor=_actor(e.actor), action=HISTORY_WORDS.get(e.action, e.action)) for e in events]
+    history = [dict(at=e.at, actor=actor_label(e.actor), action=HISTORY_WORDS.get(e.action, e.action)) for e in events]
     return dict(
         t=ticket, kind=kind_label(ticket.kind), priority=priority_label(ticket.priority),
         status=status_label(ticket.status), channel=parts.channel_labels(ctx).get(ticket.channel, ticket.channel),
