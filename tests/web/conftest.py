@@ -97,14 +97,16 @@ def browser(pw):
 @pytest.fixture
 def new_page(request, browser, pw):
     """Open a page in a fresh browser context (no cookies); several may be opened in one test. `device` names one
-    of Playwright's emulated devices ("Pixel 5"): its screen, touch and user agent, in Debian's Chromium."""
+    of Playwright's emulated devices ("Pixel 5"): its screen, touch and user agent, in Debian's Chromium; `script`
+    False turns the pages' JavaScript off."""
     contexts = []
     request.node.browser_contexts = contexts
 
-    def open_page(device: str | None = None):
+    def open_page(device: str | None = None, script: bool = True):
         screen = {k: v for k, v in pw.devices[device].items() if k != "default_browser_type"} if device else \
             {"viewport": {"width": 1366, "height": 768}}
-        context = browser.new_context(**screen, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context = browser.new_context(**screen, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      java_script_enabled=script)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
