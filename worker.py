@@ -173,6 +173,9 @@ class Worker:
                 self.sms.policy.status_callback = self.web_url + STATUS_PATH
             if not self.config.web.public_url:  # the port bound, when the configuration leaves it to the system
                 use_links(links_from(self.config, self.web_url))
+                if not self.config.demo.enabled:
+                    log.warning("web_public_url_unset", links_to=self.web_url,
+                                hint="set web.public_url to the address phones reach: the SMS links use it")
 
     def start(self) -> None:
         """Start the stand-ins, the web service and the jobs on their intervals, and return."""
