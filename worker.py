@@ -21,6 +21,7 @@ from connectors.poll import poll_channel
 from dispatch.job import Dispatched, dispatch_new
 from dispatch.reload import RunningRules
 from notify import SmsPolicy, SmsSender, dispatch_notice, plan_many
+from notify.complainant import from_config as complainant_loop, keep_in_loop
 from notify.delivery import give_up
 from notify.links import follow_ticket_moves, use_links
 from notify.links import settings_from as links_from
@@ -63,6 +64,9 @@ class Worker:
         self.config, j, sms, wb = config, config.jobs, config.sms, config.writeback
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.db = Database(config.resolved_database_url())
+        # Complainants' progress links lead to the public URL, else to where this worker serves its pages.
+        keep_in_loop(self.db, complainant_loop(config, lambda: (config.web.public_url or self.web_url
+                                                                 or config.web.base_url())))
         self.rules = RunningRules(config.path(config.units_file), config.path(config.rules_file), self.db, self.owner)
         self.connectors = build_enabled(config.channels)
         self.sms = SmsSender(   # a send must end well inside its claim, or another worker could take the row

@@ -27,10 +27,12 @@ class Context:
     @property
     def db(self):
         if self._db is None:
+            from notify.complainant import from_config, keep_in_loop
             from tickets import Database
             from tickets.migrate import upgrade
 
             self._db = Database(self.config.resolved_database_url())
+            keep_in_loop(self._db, from_config(self.config))  # a step taken here texts complainants too
             upgrade(self._db.engine)
         return self._db
 

@@ -11,7 +11,8 @@ from cli.common import Commands, china_time, fail, print_json
 SAMPLE_VALUES = {
     "number": "SD2611-00001", "kind": "投诉", "title": "在华盖路步行街某奶茶店购买饮品后腹泻，要求商家退款并赔偿医疗费用"[:30],
     "place": "大良街道升平社区华盖路步行街12号", "business": "顺德区大良某某餐饮店", "contact_name": "李子健",
-    "action": "受理", "reason": "当前状态为已办结",
+    "action": "受理", "reason": "当前状态为已办结", "unit": "大良升平消费维权服务站",
+    "result": "经调解，商家同意全额退款，消费者表示满意。",
 }
 
 
@@ -24,7 +25,7 @@ def register(sub: Commands) -> None:
 
     ls = sms.add_parser("list", help="messages sent, newest first, with delivery status")
     ls.add_argument("--ticket", metavar="NUMBER", help="only the messages about this ticket")
-    ls.add_argument("--status", help="pending, sending, sent, delivered, undelivered or failed")
+    ls.add_argument("--status", help="pending, sending, sent, delivered, undelivered, failed or cancelled (TD)")
     ls.add_argument("--limit", type=int, default=50)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_sms_list)
@@ -52,12 +53,16 @@ class _Sample(dict):
 def cmd_sms_templates(ctx, args) -> int:
     from notify.templates import segments, template_fields
 
+    from notify.complainant import sample_link as progress_link
     from notify.links import sample_link
 
     rows: list[dict[str, Any]] = []
     samples = _Sample({**SAMPLE_VALUES, "link": sample_link(ctx.config)})
-    for name, template in _templates(ctx.config.sms.templates):
-        example = string.Formatter().vformat(template, (), samples) if template else ""
+    progress = _Sample({**SAMPLE_VALUES, "link": progress_link(ctx.config)})  # the complainant's page
+    templates = [(name, t, samples) for name, t in _templates(ctx.config.sms.templates)]
+    templates += [(name, t, progress) for name, t in _templates(ctx.config.complainant.templates, "complainant.")]
+    for name, template, values in templates:
+        example = string.Formatter().vformat(template, (), values) if template else ""
         rows.append({"name": name, "template": template, "example": example, "chars": len(example),
                      "segments": segments(example) if example else 0, "fields": sorted(template_fields(template))})
     if args.json:

@@ -1,4 +1,4 @@
-"""`onequeue tickets list|show|accept|resolve|return`: staff read the queue and act on its tickets."""
+"""`onequeue tickets list|show|accept|resolve|return|called-back`: staff read the queue and act on its tickets."""
 from __future__ import annotations
 
 from cli.common import Commands, Context, china_time, each_ticket, fail, json_text, print_json
@@ -29,6 +29,12 @@ def register(sub: Commands) -> None:
         if name == "return":
             cmd.add_argument("--reason", required=True)
         cmd.set_defaults(func=func)
+    called = tickets.add_parser("called-back", help="the unhappy complainant was called back (回访): the ticket "
+                                "leaves the back office's 回访 view")
+    called.add_argument("numbers", nargs="+", metavar="NUMBER")
+    called.add_argument("--note", required=True, help="what was said, for the history")
+    called.add_argument("--actor", default="staff:cli", help="who called, for the history")
+    called.set_defaults(func=cmd_called_back)
 
 
 def _row(t, ctx: Context) -> dict:
@@ -109,3 +115,13 @@ def cmd_return(ctx: Context, args) -> int:
     from tickets import handling
 
     return each_ticket(ctx, args.numbers, lambda s, t: handling.return_to_source(s, t, args.actor, args.reason))
+
+
+def cmd_called_back(ctx: Context, args) -> int:
+    from tickets.followup import mark_called_back
+
+    def call(s, t) -> str:
+        mark_called_back(s, t, args.actor, args.note)
+        return "called back"
+
+    return each_ticket(ctx, args.numbers, call)

@@ -187,6 +187,12 @@ class Connector:
         never waited out inside a write-back: it ends the attempt, and the outbox comes back after it."""
         return 0
 
+    @classmethod
+    def answers_complainant(cls, payload: dict[str, Any]) -> bool:
+        """Whether the source itself tells the complainant of the ticket made from `payload` what became of it
+        (a hotline calls back, a platform shows it). Where it does not, onequeue texts them (notify.complainant)."""
+        return True
+
     # For reconciliation: which source statuses show that an effect has arrived.
     effect_statuses: ClassVar[dict[str, frozenset[str]]] = {}
 

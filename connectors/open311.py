@@ -96,6 +96,10 @@ class Open311Connector(Connector):
     kind = "open311"
     Config = Settings
 
+    @classmethod
+    def answers_complainant(cls, payload) -> bool:
+        return False  # an app may read the status, but nobody tells the person who filed it
+
     def service(self, code: str) -> Optional[Service]:
         return next((s for s in self.config.services if s.service_code == code), None)
 

@@ -268,5 +268,9 @@ class WalkInConnector(Connector):
     kind = "walk_in"
     Config = Settings
 
+    @classmethod
+    def answers_complainant(cls, payload) -> bool:
+        return False  # the visitor went home: only an SMS tells them what became of it
+
     def write_back(self, request: WriteBackRequest) -> WriteBackResult:
         return WriteBackResult("done", "walk-in: the station answers the visitor in person or by phone")

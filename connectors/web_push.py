@@ -132,6 +132,10 @@ class WebPushConnector(Connector):
     kind = "web_push"
     Config = Settings
 
+    @classmethod
+    def answers_complainant(cls, payload) -> bool:
+        return bool(payload.get("callback_url"))  # a partner that takes the results tells its user itself
+
     def __init__(self, name: str, config: Settings):
         super().__init__(name, config)
         self.http = RetryingHttp("", timeout=config.timeout_seconds, max_attempts=config.max_attempts)

@@ -51,7 +51,7 @@ class SmsInbound(Base):
     """One SMS received from a phone, kept whole with what it did; `message_sid` makes a repeat act once.
 
     outcome: accepted | resolved | returned | contacted | refused | unknown_ticket | stranger |
-    not_understood | ignored.
+    not_understood | ignored; from complainants: rated | opted_out.
     """
 
     __tablename__ = "sms_inbound"
@@ -66,3 +66,13 @@ class SmsInbound(Base):
     ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id"), index=True)
     unit_id: Mapped[Optional[str]] = mapped_column(String(64))
     note: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class SmsOptOut(Base):
+    """A number that replied TD (退订): it gets no more messages about its own complaints' progress."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)  # E.164
+    opted_out_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    message_sid: Mapped[Optional[str]] = mapped_column(String(64))

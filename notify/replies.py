@@ -1,4 +1,5 @@
-"""Station staff answer by SMS: accept, first contact made, resolve with a result, return as not ours.
+"""Station staff answer by SMS: accept, first contact made, resolve with a result, return as not ours; and
+complainants answer the satisfaction question (1-5) or stop progress messages (TD), see notify.complainant.
 
 Every message received is kept (`sms_inbound`); one whose MessageSid was seen before does nothing again.
 Only a contact of the unit the ticket is assigned to can move it. The answer to the sender (done, refused,
@@ -14,6 +15,7 @@ import structlog
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from notify import complainant
 from notify.models import SmsInbound
 from notify.outbound import Recipient, e164, plan
 from notify.reply_parser import ReplyCommand, is_keyword, parse
@@ -77,6 +79,9 @@ def _act(session: Session, row_id: int, message_sid: str, sender: str, body: str
         return plan(session, key=f"reply:{message_sid}", ticket_id=ticket_id, unit_id=None, purpose="reply",
                     recipients=[Recipient(sender)], template=template, values=values, urgent=True) > 0
 
+    heard = complainant.answer(session, message_sid=message_sid, sender=sender, body=body)
+    if heard is not None:  # a complainant's TD, or their 1-5 to the satisfaction question
+        return InboundResult(heard.outcome, heard.ticket_id, None, heard.replied), heard.note
     if is_keyword(body):
         return InboundResult("ignored"), "an opt-out or help keyword: the provider answers it"
     known = _is_any_contact(units, sender)

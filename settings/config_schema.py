@@ -26,6 +26,9 @@ class ChannelConfig(Strict):
     kind: str
     enabled: bool = True
     poll_seconds: float = Field(30, gt=0)
+    complainant_sms: Optional[bool] = Field(None, description="text the complainant when the ticket is accepted "
+                                            "and resolved; default: where the source does not tell them itself "
+                                            "(walk-in, Open311, web push without a callback URL)")
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -37,6 +40,40 @@ class SmsTemplates(Strict):
     reply_help: str = "【顺德市场监管】未能识别回复。请按格式回复：工单号 受理／已联系／办结 结果／退回 原因，如：SD2611-00001 办结 已退款"
     reply_done: str = "【顺德市场监管】工单{number}已{action}，已记录。"
     reply_refused: str = "【顺德市场监管】工单{number}未能{action}：{reason}。"
+
+
+# What the complainant's messages may say: never their name, phone or complaint; the result only to them.
+COMPLAINANT_FIELDS = {"number", "kind", "unit", "link", "result"}
+
+
+class ComplainantTemplates(Strict):
+    accepted: str = "【顺德市场监管】您反映的{kind}已由{unit}受理，工单号{number}。办理进度：{link} 回复TD退订"
+    resolved: str = ("【顺德市场监管】您的工单{number}已办结：{result}。请回复1-5评价（5很满意，1很不满意），"
+                     "或打开 {link} 评价。回复TD退订")
+    rated: str = "【顺德市场监管】感谢您对工单{number}的评价。"
+    rated_low: str = "【顺德市场监管】感谢您的评价，我们将就工单{number}尽快回访您。"
+    stopped: str = "【顺德市场监管】您已退订工单进度短信，此后不再发送。"
+
+    @field_validator("*")
+    @classmethod
+    def _known_fields(cls, v: str) -> str:
+        from notify.templates import template_fields
+
+        unknown = template_fields(v) - COMPLAINANT_FIELDS
+        if unknown:
+            raise ValueError(f"unknown field {{{sorted(unknown)[0]}}}; a complainant's message may use "
+                             f"{', '.join('{' + f + '}' for f in sorted(COMPLAINANT_FIELDS))}")
+        return v
+
+
+class ComplainantConfig(Strict):
+    """The complainant kept in the loop where the source does not tell them itself (channels' complainant_sms)."""
+
+    quiet_hours: Optional[str] = Field("21:00-08:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+                                       description="China time; a message planned then waits for the end; "
+                                       "null: none")
+    result_chars: int = Field(200, ge=20, le=1000, description="a longer result is cut in the SMS")
+    templates: ComplainantTemplates = Field(default_factory=ComplainantTemplates)
 
 
 class SmsConfig(Strict):
@@ -156,6 +193,7 @@ class AppConfig(Strict):
     dates: DatesConfig = Field(default_factory=DatesConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
     sms: SmsConfig
+    complainant: ComplainantConfig = Field(default_factory=ComplainantConfig)
     channels: list[ChannelConfig] = Field(default_factory=list)
 
     base_dir: Path = Field(default=Path("."), exclude=True)

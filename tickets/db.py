@@ -127,6 +127,12 @@ class Database:
             finally:
                 session.close()
 
+    def provide(self, **policies) -> None:
+        """Hand every session of this database `policies` the composition root built from the configuration (read
+        as `session.info[name]`), so a use case called from any entry point finds them in its transaction."""
+        info = {**(self.sessions.kw.get("info") or {}), **policies}
+        self.sessions.configure(info=info)
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name

@@ -1,4 +1,5 @@
-"""What staff do to a ticket (accept, resolve, return), each with the write-back its source must learn."""
+"""What staff do to a ticket (accept, resolve, return), each with the write-back its source must learn and, where
+the source does not tell the complainant itself, the SMS that does (notify.complainant)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -6,6 +7,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
+from notify import complainant
 from tickets import column_fit, duplicates, store
 from tickets.db import utcnow
 from tickets.models import Ticket, TicketEvent
@@ -22,6 +24,7 @@ def accept(session: Session, ticket: Ticket, actor: str, unit_name: str) -> Tick
     """The assigned unit takes the ticket on; the source is told it is signed for."""
     ev = store.transition(session, ticket, "accepted", actor, "accepted", {"unit": ticket.assigned_unit})
     enqueue(session, ticket, "accepted", ev, {"unit_name": unit_name, "at": _local_now()})
+    complainant.after_accept(session, ticket, ev, unit_name)  # where the source does not tell them itself
     return ev
 
 
@@ -67,6 +70,7 @@ def resolve(session: Session, ticket: Ticket, actor: str, result: str, unit_name
     ticket.recovered_amount = recovered_amount
     body = {"result": result, "unit_name": unit_name, "handler": handler or unit_name, "at": _local_now()}
     enqueue(session, ticket, "resolved", ev, body)
+    complainant.after_resolve(session, ticket, ev, unit_name, result)  # the result, and how satisfied they are
     duplicates.share_result(session, ticket, actor, result, body)  # every source it came in from
     return ev
 

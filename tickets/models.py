@@ -154,3 +154,23 @@ class SavedView(Base):
     name: Mapped[str] = mapped_column(String(60))
     query: Mapped[str] = mapped_column(Text)  # the query string of the queue page
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Followup(Base):
+    """The complainant kept in the loop on one ticket: the progress page's token, what they said of the result
+    (满意度, 1-5) and the call-back an unhappy answer calls for (回访)."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # random: the progress page's address
+    phone: Mapped[Optional[str]] = mapped_column(String(32), index=True)  # E.164: whose SMS answer is this
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    asked_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())  # the result went out with the question
+    rating: Mapped[Optional[int]] = mapped_column(Integer)  # 1 (very dissatisfied) .. 5 (very satisfied)
+    rated_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    rated_via: Mapped[Optional[str]] = mapped_column(String(8))  # sms | page
+    callback: Mapped[Optional[str]] = mapped_column(String(8), index=True)  # due | done
+    callback_done_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    callback_done_by: Mapped[Optional[str]] = mapped_column(String(64))

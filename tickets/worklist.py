@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from tickets.db import is_postgres
 from tickets.duplicates import phone_forms
-from tickets.models import SavedView, Ticket, TicketEvent
+from tickets.models import Followup, SavedView, Ticket, TicketEvent
 from tickets.states import OPEN_SQL, OPEN_STATUSES
 
 FINISHED_STATUSES = ("resolved", "closed", "rejected", "withdrawn")
@@ -37,6 +37,7 @@ VIEWS: dict[str, tuple[str, str]] = {
     "duplicates": ("疑似重复", "-received"),
     "open": ("全部在办", "-received"),
     "closed": ("已办结", "-received"),
+    "callback": ("回访", "-received"),   # complainants who answered 1 or 2: to be called back
     "all": ("全部工单", "-received"),
 }
 
@@ -141,6 +142,8 @@ def _view_clause(view: str, moments: Moments, own_units: Optional[Collection[str
         return open_
     if view == "all":
         return true()
+    if view == "callback":
+        return Ticket.id.in_(select(Followup.ticket_id).where(Followup.callback == "due"))
     return Ticket.status.in_(FINISHED_STATUSES)
 
 

@@ -60,7 +60,7 @@ def test_each_view_holds_the_tickets_a_person_expects(queue):
         assert refs(worklist.find(s, Filters(view="unit"), MOMENTS, mine)) == ["B", "C"]
         counts = worklist.view_counts(s, MOMENTS)
     assert counts == {"triage": 1, "new": 1, "unit": 0, "due_soon": 1, "overdue": 1, "duplicates": 1,
-                      "open": 6, "closed": 1, "all": 8}
+                      "open": 6, "closed": 1, "callback": 0, "all": 8}
 
 
 def test_a_station_sees_only_the_tickets_its_units_hold(queue):
