@@ -57,13 +57,13 @@ def settings_from(config, base_url: Optional[str] = None) -> LinkSettings:
                         remember_days=st.remember_days, max_tries=st.max_tries)
 
 
-_TOKEN_IN_TEXT = re.compile(r"/m/[A-Za-z0-9_-]{6,}")
+_TOKEN_IN_TEXT = re.compile(r"/([mp])/[A-Za-z0-9_-]{6,}")  # a station's page; a complainant's progress page
 
 
 def without_token(body: str) -> str:
     """An SMS as others than its recipient read it (the back office, the command line): a station link's token
-    opens the page for the recipient alone and is not shown."""
-    return _TOKEN_IN_TEXT.sub(PATH + "…", body or "")
+    opens the page for the recipient alone, and a complainant's progress link is theirs; neither is shown."""
+    return _TOKEN_IN_TEXT.sub(r"/\1/…", body or "")
 
 
 def sample_link(config) -> str:

@@ -114,6 +114,13 @@ def extend(ctx, s, ticket, viewer, form) -> None:
     extend_clock(s, parts.deadlines_of(ctx), ticket, _text(form, "reason", "延期原因"), viewer.actor)
 
 
+def called_back(ctx, s, ticket, viewer, form) -> None:
+    """已回访: staff called back a complainant who was not satisfied; the ticket leaves the 回访 view."""
+    from tickets.followup import mark_called_back
+
+    mark_called_back(s, ticket, viewer.actor, _text(form, "text", "回访情况"))
+
+
 def link(ctx, s, ticket, viewer, form) -> None:
     number = _text(form, "primary", "主工单编号").upper()
     try:
@@ -142,6 +149,7 @@ ACTIONS: dict[str, Action] = {
     "link": Action("关联", link),
     "unlink": Action("取消关联", unlink),
     "note": Action("备注", note),
+    "callback": Action("已回访", called_back),
 }
 
 BULK_ACTIONS = ("reassign", "resolve", "note")

@@ -22,7 +22,8 @@ log = structlog.get_logger("web")
 ROUTE_MODULES: tuple[str, ...] = ("web.health_routes", "web.intake_routes", "web.open311_routes", "web.sms_routes",
                                   "web.auth_routes", "web.queue_routes", "web.ticket_routes",
                                   "web.admin_users_routes", "web.walkin_routes", "web.admin_ops_routes",
-                                  "web.admin_rules_routes", "web.attachment_routes", "web.station_routes")
+                                  "web.admin_rules_routes", "web.attachment_routes", "web.station_routes",
+                                  "web.progress_routes")
 
 
 @dataclass

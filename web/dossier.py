@@ -14,7 +14,7 @@ from notify.queries import list_received, list_sent
 from settings.masking import mask_phone, mask_text
 from sla.clocks import clocks_of
 from sla.remaining import remaining
-from tickets import Ticket, duplicates, handling
+from tickets import Ticket, duplicates, followup, handling
 from tickets.attachments import photos_of
 from tickets.db import utcnow
 from tickets.states import TRANSITIONS
@@ -30,14 +30,15 @@ HISTORY_WORDS = {
     "sla_extended": "延期", "duplicate_linked": "关联为重复件", "duplicate_added": "新增重复件",
     "duplicate_unlinked": "取消关联", "duplicate_removed": "重复件取消关联", "duplicate_released": "重复件恢复办理",
     "result_shared": "同步办理结果", "reminder": "催办", "escalated": "督办", "sla_breached": "超期",
-    "reassign_requested": "请求改派", "photos_added": "上传照片",
+    "reassign_requested": "请求改派", "photos_added": "上传照片", "rated": "满意度评价", "called_back": "已回访",
 }
 CLOCK_WORDS = {"first_contact": "首次联系", "acceptance": "受理时限", "resolution": "办结时限", "verification": "核查时限"}
 SMS_WORDS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "delivered": "已送达", "undelivered": "未送达",
-             "failed": "发送失败", "held": "暂缓（免打扰时段）"}
+             "failed": "发送失败", "held": "暂缓（免打扰时段）", "cancelled": "已取消（对方已退订）"}
 PURPOSE_WORDS = {"dispatched": "派单通知", "recalled": "撤回通知", "reminder": "催办", "escalation": "督办",
-                 "escalated": "督办", "reply": "回复", "digest": "待办汇总"}
-VIA_WORDS = {"sms": "短信回复", "web": "后台", "station": "服务站手机页面"}
+                 "escalated": "督办", "reply": "回复", "digest": "待办汇总", "progress_accepted": "告知投诉人受理",
+                 "progress_resolved": "告知投诉人结果", "progress_rated": "感谢评价", "progress_stopped": "退订确认"}
+VIA_WORDS = {"sms": "短信回复", "web": "后台", "station": "服务站手机页面", "page": "投诉人进度页面"}
 OUTBOX_WORDS = {"pending": "待回填", "delivered": "已回填", "dead": "回填失败（死信）"}
 EFFECT_WORDS = {"accepted": "签收", "resolved": "办结结果", "returned": "退回", "rejected": "不予受理"}
 # Results a unit writes most often; the person may pick one and edit it.
@@ -77,6 +78,7 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
                    attempts=o.attempts, error=mask_text(o.last_error), at=o.delivered_at or o.created_at)
               for o in list_outbox(s, ticket_id=ticket.id, limit=100)]
     primary = s.get(Ticket, ticket.duplicate_of) if ticket.duplicate_of else None
+    loop = followup.followup_of(s, ticket.id)
     dups = duplicates.duplicates_of(s, ticket)
     return dict(
         t=ticket, kind=kind_label(ticket.kind), priority=priority_label(ticket.priority),
@@ -86,7 +88,9 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
         outbox=outbox, primary=primary, duplicates=dups,
         notes=[h for h in history if h["action"] == "备注"],
         payload=json.dumps(ticket.payload, ensure_ascii=False, indent=2, default=str),
-        actions=allowed_actions(ticket, viewer), writes_back=parts.writes_back(ctx, ticket.channel),
+        satisfaction=_satisfaction(loop),
+        actions=allowed_actions(ticket, viewer) | ({"callback"} if loop and loop.callback == "due" else set()),
+        writes_back=parts.writes_back(ctx, ticket.channel),
         explanation=_explanation(ctx, ticket) if ticket.status == "triage" else None,
         units=[(u.id, u.name) for u in units if u.kind != "bureau"],
         outcomes=handling.OUTCOMES, common_results=COMMON_RESULTS, done=None, error=None, failed=None,
@@ -115,11 +119,21 @@ def allowed_actions(ticket: Ticket, viewer: Viewer) -> set[str]:
     return out
 
 
+def _satisfaction(loop) -> Optional[dict]:
+    """What the complainant answered and whether a call-back is due, for the ticket page."""
+    if loop is None or (loop.rating is None and loop.asked_at is None):
+        return None
+    return dict(rating=loop.rating, words=followup.RATING_WORDS.get(loop.rating, ""), at=loop.rated_at,
+                via={"sms": "短信", "page": "进度页面"}.get(loop.rated_via or "", ""), callback=loop.callback,
+                done_at=loop.callback_done_at)
+
+
 def actor_label(actor: str) -> str:
     """Who did a step, as the history shows it: 短信：name, 服务站：name, 来源系统, ..."""
     kind, _, who = actor.partition(":")
     return {"user": who, "sms": f"短信：{who}", "connector": "来源系统", "dispatch": "自动派发",
-            "sla": "时限监控", "station": f"服务站：{who}"}.get(kind, actor) if who or kind in ("dispatch", "sla") else actor
+            "sla": "时限监控", "station": f"服务站：{who}", "complainant": "投诉人"}.get(kind, actor) \
+        if who or kind in ("dispatch", "sla", "complainant") else actor
 
 
 def _detail(detail: dict, units) -> str:
@@ -138,6 +152,9 @@ def _detail(detail: dict, units) -> str:
             words.append(f"{label}：{value}" if label else str(value))
     if detail.get("outcome"):
         words.append(f"结果类型：{handling.OUTCOMES.get(detail['outcome'], detail['outcome'])}")
+    if detail.get("rating"):
+        words.append(f"满意度：{detail['rating']}分（{followup.RATING_WORDS.get(detail['rating'], '')}）"
+                     + ("，需回访" if detail.get("call_back") else ""))
     if detail.get("recovered_amount"):
         words.append(f"挽回经济损失：{detail['recovered_amount']} 元")
     return "；".join(words)
