@@ -185,6 +185,7 @@ def test_staff_see_the_unhappy_complainant_in_callback_and_mark_the_call_done(lo
     row.first.wait_for()
     page.goto(site.url + f"/tickets/{number}")
     assert "1分（很不满意），进度页面评价" in page.content() and "待回访" in page.content()
+    assert link.rsplit("/", 1)[1] not in page.content()  # the complainant's token is theirs, not shown to staff
     # and mark the call-back done with what was said
     page.fill("form[action$='/callback'] textarea[name=text]", "已电话回访，消费者同意申请仲裁。")
     page.click("form[action$='/callback'] button[type=submit]")
