@@ -145,3 +145,19 @@ def test_an_unhappy_answer_waits_in_callback_until_staff_record_the_call_on_the_
     assert in_callback() == []
     assert onequeue(["tickets", "called-back", number, "--config", str(path), "--note", "再次回访"]) == 1
     assert "no call-back due" in capsys.readouterr().err
+
+
+def test_a_step_taken_in_quiet_hours_plans_the_message_for_their_end(db, config):
+    from dataclasses import replace
+
+    now = datetime.now(CHINA_TZ)
+    start, end = (now - timedelta(hours=1)).time().replace(second=0, microsecond=0), \
+        (now + timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    keep_in_loop(db, replace(from_config(config), quiet_hours=(start, end)))   # quiet from an hour ago to in one
+    tid = ticket_on(db, "walkin", "13802891234")
+    with db.transaction() as s:
+        handling.accept(s, s.get(Ticket, tid), "user:li", "大良升平消费维权服务站")
+    (held,) = messages(db)
+    assert held.status == "pending"
+    assert held.next_attempt_at.astimezone(CHINA_TZ).strftime("%H:%M") == end.strftime("%H:%M")
+    assert held.next_attempt_at > datetime.now(timezone.utc) + timedelta(minutes=50)
