@@ -29,6 +29,8 @@ from notify.twilio_client import make_twilio_client
 from settings.config_schema import AppConfig
 from settings.logging_setup import configure_logging
 from simulators.demo import start_demo, stop_demo
+from stats import catch_up
+from stats.setup import deciders_from
 from sla import Deadlines, follow_ticket_events, recompute_stale, scan_due, start_clocks_many
 from tickets import CHINA_TZ, Database, wake
 from tickets.dates import use_window
@@ -80,6 +82,7 @@ class Worker:
         self.delivery = DeliveryPolicy(max_attempts=wb.max_attempts, backoff_seconds=wb.backoff_seconds,
                                        max_backoff_seconds=wb.max_backoff_seconds, claim_seconds=j.claim_seconds)
         self.deadlines = Deadlines(config.sla, units=lambda: self.dispatcher.units)  # as units.yaml reloads
+        self.stats = deciders_from(config) if config.stats.enabled else None  # industries.yaml, hotwords.yaml
         use_links(links_from(config))
         install_listeners()
         self.stopping = threading.Event()   # jobs that work through a long list look at it between items
@@ -129,6 +132,9 @@ class Worker:
         wb = self.config.writeback
         return reconcile(self.db, self.connectors, hours=wb.reconcile_hours, requeue=wb.reconcile_requeue)
 
+    def catch_up_stats(self):
+        return catch_up(self.db, self.stats, stopping=self.stopping.is_set) if self.stats else None
+
     def jobs(self) -> list[tuple[str, Callable, float]]:
         j, wb = self.config.jobs, self.config.writeback
         jobs = [(f"poll:{ch.name}", lambda n=ch.name: self.poll(n), ch.poll_seconds) for ch in self.config.channels
@@ -136,6 +142,8 @@ class Worker:
         jobs += [("dispatch", self.dispatch, j.dispatch_seconds), ("sla", self.scan_deadlines,
                  self.config.sla.scan_seconds), ("sms", self.send_sms, j.sms_seconds),
                  ("outbox", self.deliver, j.outbox_seconds)]   # push kinds (walk-in, Open311) have nothing to poll
+        if self.config.stats.enabled:
+            jobs.append(("stats", self.catch_up_stats, self.config.stats.catch_up_seconds))
         if wb.reconcile_minutes:
             jobs.append(("reconcile", self.reconcile, wb.reconcile_minutes * 60))
         return jobs

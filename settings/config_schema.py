@@ -98,6 +98,14 @@ class JobsConfig(Strict):
                                  "work held by a worker that died is taken up again after this")
 
 
+class StatsConfig(Strict):
+    enabled: bool = True
+    catch_up_seconds: float = Field(30, gt=0, description="how often the rollup takes in the tickets' history")
+    # Unset: the files onequeue ships (industries.yaml and hotwords.yaml beside the default config.yaml).
+    industries_file: Optional[str] = Field(None, description="the industry taxonomy")
+    hotwords_file: Optional[str] = Field(None, description="hot words' dictionary and stop words")
+
+
 class WritebackConfig(Strict):
     max_attempts: int = Field(8, ge=1)
     backoff_seconds: float = Field(5, gt=0)
@@ -192,6 +200,7 @@ class AppConfig(Strict):
     station: StationConfig = Field(default_factory=StationConfig)
     dates: DatesConfig = Field(default_factory=DatesConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    stats: StatsConfig = Field(default_factory=StatsConfig)
     sms: SmsConfig
     complainant: ComplainantConfig = Field(default_factory=ComplainantConfig)
     channels: list[ChannelConfig] = Field(default_factory=list)

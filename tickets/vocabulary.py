@@ -25,6 +25,12 @@ STATUS_LABELS = {
     "duplicate": "重复件",
 }
 
+# What a channel is called where a configuration gives it no label of its own.
+CHANNEL_KIND_LABELS = {
+    "12345": "12345热线", "12315": "12315平台", "filedrop_8180": "8180热线", "walk_in": "来人来访",
+    "web_push": "网上投诉", "complaints_mail": "电子邮件", "open311": "应用上报", "rest": "商场平台",
+}
+
 KIND_OF_LABEL = {label: kind for kind, label in KIND_LABELS.items()}
 PRIORITY_OF_LABEL = {label: priority for priority, label in PRIORITY_LABELS.items()}
 STATUS_OF_LABEL = {label: status for status, label in STATUS_LABELS.items()}
@@ -53,3 +59,8 @@ def is_urgent(priority: Optional[str]) -> bool:
 def most_urgent(*priorities: Optional[str]) -> str:
     """The most urgent of the priorities given (normal if none is in the vocabulary)."""
     return max((p for p in priorities if p in PRIORITIES), key=PRIORITIES.index, default="normal")
+
+
+def channel_label(channel) -> str:
+    """What people call a configured channel: its own label, else its kind's (12345热线), else its name."""
+    return getattr(channel, "label", "") or CHANNEL_KIND_LABELS.get(channel.kind, channel.name)

@@ -7,15 +7,11 @@ from datetime import datetime
 from typing import Optional
 
 from tickets.db import utcnow
+from tickets.vocabulary import channel_label
 from tickets.worklist import Moments
 
 _lock = threading.Lock()
 
-# What a channel is called where a configuration gives it no label of its own.
-CHANNEL_KIND_LABELS = {
-    "12345": "12345热线", "12315": "12315平台", "filedrop_8180": "8180热线", "walk_in": "来人来访",
-    "web_push": "网上投诉", "complaints_mail": "电子邮件", "open311": "应用上报", "rest": "商场平台",
-}
 
 
 def _once(ctx, key: str, build):
@@ -49,8 +45,7 @@ def moments(ctx, now: Optional[datetime] = None) -> Moments:
 
 
 def channel_labels(ctx) -> dict[str, str]:
-    return {ch.name: (getattr(ch, "label", "") or CHANNEL_KIND_LABELS.get(ch.kind, ch.name))
-            for ch in ctx.config.channels}
+    return {ch.name: channel_label(ch) for ch in ctx.config.channels}
 
 
 def writes_back(ctx, channel: str) -> bool:

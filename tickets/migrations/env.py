@@ -7,6 +7,7 @@ import dispatch.models  # noqa: F401  (registers tables)
 import notify.link_models  # noqa: F401
 import notify.models  # noqa: F401
 import sla.models  # noqa: F401
+import stats.models  # noqa: F401
 import writeback.models  # noqa: F401
 from tickets.db import Base
 import tickets.attachments  # noqa: F401

@@ -1,0 +1,114 @@
+"""What a ticket counts as, read from the ticket, its history and its deadline clocks: the one place that says
+which day, which dimension values and which handling measures a ticket adds to the rollup."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Callable, Iterable, Optional, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from sla.models import TicketClock
+from stats.models import DIMENSIONS, MEASURES
+from tickets.models import Ticket, TicketEvent
+from tickets.vocabulary import CHINA_TZ
+
+# A ticket is taken on (受理) by the first move to one of these; it is resolved while in one of RESOLVED.
+TAKEN_ON = frozenset({"accepted", "in_progress", "resolved"})
+RESOLVED = frozenset({"resolved", "closed"})
+ACCEPTANCE, RESOLUTION = "acceptance", "resolution"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A dimension decided from the ticket's words (its industry), with what decided it."""
+
+    value: str
+    basis: Optional[str] = None
+
+
+@dataclass
+class Fact:
+    """One ticket's contribution: its CST day, its dimension values and its measures."""
+
+    ticket_id: int
+    day: date
+    dims: dict[str, str]
+    measures: dict[str, object]
+    industry_basis: Optional[str] = None
+    terms: list[str] = field(default_factory=list)
+
+    def row(self) -> dict:
+        return {"ticket_id": self.ticket_id, "day": self.day, **self.dims, **self.measures,
+                "industry_basis": self.industry_basis, "terms": self.terms}
+
+
+# Decides a ticket's industry and its hot words; both default to none until stats is given its taxonomy.
+IndustryOf = Callable[[Ticket], Decision]
+TermsOf = Callable[[Ticket], list[str]]
+
+
+def cst_day(moment: datetime) -> date:
+    """The day in China Standard Time a moment falls on."""
+    return moment.astimezone(CHINA_TZ).date()
+
+
+def facts_of(session: Session, ticket_ids: Sequence[int], industry_of: Optional[IndustryOf] = None,
+             terms_of: Optional[TermsOf] = None) -> dict[int, Fact]:
+    """The facts of the tickets that exist among `ticket_ids`, read in three statements whatever their number."""
+    if not ticket_ids:
+        return {}
+    tickets = list(session.scalars(select(Ticket).options(lazyload(Ticket.events)).where(Ticket.id.in_(ticket_ids))))
+    history: dict[int, list[tuple]] = defaultdict(list)
+    for row in session.execute(select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.to_status)
+                               .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.to_status.is_not(None))
+                               .order_by(TicketEvent.id)):
+        history[row.ticket_id].append((row.at, row.to_status))
+    clocks: dict[int, dict[str, Optional[datetime]]] = defaultdict(dict)
+    for row in session.execute(select(TicketClock.ticket_id, TicketClock.clock, TicketClock.due_at)
+                               .where(TicketClock.ticket_id.in_(ticket_ids),
+                                      TicketClock.clock.in_((ACCEPTANCE, RESOLUTION)))):
+        clocks[row.ticket_id][row.clock] = row.due_at
+    return {t.id: fact_of(t, history[t.id], clocks[t.id], industry_of, terms_of) for t in tickets}
+
+
+def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[str, Optional[datetime]],
+            industry_of: Optional[IndustryOf] = None, terms_of: Optional[TermsOf] = None) -> Fact:
+    """A ticket's fact. Every measure is of the ticket received that day: taken on within its acceptance
+    deadline (a ticket with no such clock is on time when taken on), resolved now and by its resolution
+    deadline, returned at least once, and the amount recovered for the consumer."""
+    history = list(history)
+    duplicate = ticket.status == "duplicate"
+    taken_on = next((at for at, to in history if to in TAKEN_ON), None)
+    resolved_at = None
+    if ticket.status in RESOLVED:
+        resolved_at = next((at for at, to in reversed(history) if to == "resolved"), None)
+    accept_due = due.get(ACCEPTANCE)
+    resolve_due = due.get(RESOLUTION, ticket.due_at)
+    counted = 0 if duplicate else 1
+    decision = industry_of(ticket) if industry_of and not duplicate else Decision("")
+    measures = {
+        "tickets": counted,
+        "duplicates": 1 - counted,
+        "accepted": counted if taken_on else 0,
+        "accepted_on_time": counted if taken_on and (accept_due is None or taken_on <= accept_due) else 0,
+        "resolved": counted if resolved_at else 0,
+        "resolved_on_time": counted if resolved_at and (resolve_due is None or resolved_at <= resolve_due) else 0,
+        "returned": counted if any(to == "returned" for _, to in history) else 0,
+        "accept_seconds": _seconds(ticket.received_at, taken_on) if counted else 0,
+        "resolve_seconds": _seconds(ticket.received_at, resolved_at) if counted else 0,
+        "recovered": Decimal(ticket.recovered_amount or 0) if counted and resolved_at else Decimal("0"),
+    }
+    dims = {"channel": ticket.channel, "kind": ticket.kind or "", "category": ticket.category or "",
+            "industry": decision.value, "town": ticket.town or "", "station": ticket.station or "",
+            "unit": ticket.assigned_unit or "", "outcome": (ticket.outcome or "") if resolved_at else ""}
+    assert set(dims) == set(DIMENSIONS) and set(measures) == set(MEASURES)
+    terms = terms_of(ticket) if terms_of and not duplicate else []
+    return Fact(ticket.id, cst_day(ticket.received_at), dims, measures, decision.basis, terms)
+
+
+def _seconds(start: datetime, end: Optional[datetime]) -> int:
+    return max(0, int((end - start).total_seconds())) if end else 0

@@ -1,0 +1,157 @@
+"""Keeping the rollup current: a job follows the tickets' history (every change is an event row, however it was
+inserted) from a stored high-water mark, recomputes the fact of each ticket it names and moves the ticket's counts
+from its old cell to its new one. Recomputing is idempotent, so the job also looks again at the last minutes of
+history, where an event may commit after one with a higher id; and `rebuild` makes the same rollup from scratch."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Callable, Iterable, Optional, Sequence
+
+import structlog
+from sqlalchemy import and_, delete, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from stats.facts import Fact, IndustryOf, TermsOf, facts_of
+from stats.models import DIMENSIONS, MEASURES, StatsCell, StatsFact, StatsTermCell
+from tickets.db import Database, is_postgres, utcnow
+from tickets.models import Counter, Ticket, TicketEvent
+from tickets.upsert import dialect_insert, insert_or_ignore
+
+log = structlog.get_logger("stats")
+
+MARK = "stats:last_event"  # the counters row holding the id of the last event the rollup has taken in
+# An event inserted before another may commit after it: the catch-up looks again at this much recent history.
+LOOK_BACK = timedelta(minutes=2)
+TERM_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Deciders:
+    """How a ticket's industry and hot words are decided (the taxonomy and the segmenter, from configuration)."""
+
+    industry_of: Optional[IndustryOf] = None
+    terms_of: Optional[TermsOf] = None
+
+
+def catch_up(db: Database, deciders: Deciders = Deciders(), batch: int = 2000,
+             stopping: Callable[[], bool] = lambda: False) -> int:
+    """Take the history written since the last run into the rollup; returns the tickets recomputed. Safe in
+    several workers at once: each run holds the mark's row while it works."""
+    done = 0
+    while not stopping():
+        with db.transaction() as s:
+            mark = _hold_mark(s)
+            rows = s.execute(select(TicketEvent.id, TicketEvent.ticket_id).where(TicketEvent.id > mark)
+                             .order_by(TicketEvent.id).limit(batch)).all()
+            ids = {r.ticket_id for r in rows}
+            if done == 0:  # once per run: the recent history again
+                since = utcnow() - LOOK_BACK
+                ids.update(s.scalars(select(TicketEvent.ticket_id).distinct()
+                                     .where(TicketEvent.id <= mark, TicketEvent.at >= since)))
+            refresh(s, sorted(ids), deciders)
+            if rows:
+                _set_mark(s, rows[-1].id)
+            done += len(ids)
+        if len(rows) < batch:
+            break
+    if done:
+        log.info("stats_caught_up", tickets=done)
+    return done
+
+
+def refresh(session: Session, ticket_ids: Sequence[int], deciders: Deciders = Deciders()) -> None:
+    """Recompute these tickets' facts and move their counts from the cells they were in to the cells they are in."""
+    for start in range(0, len(ticket_ids), 500):
+        chunk = list(ticket_ids[start:start + 500])
+        new = facts_of(session, chunk, deciders.industry_of, deciders.terms_of)
+        old = {f["ticket_id"]: f for f in session.execute(
+            select(StatsFact.__table__).where(StatsFact.ticket_id.in_(chunk))).mappings()}
+        cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+        terms: dict[tuple, int] = defaultdict(int)
+        for tid in chunk:
+            before, after = old.get(tid), new.get(tid)
+            if before is not None:
+                _add(cells, terms, _stored(before), -1)
+            if after is not None:
+                _add(cells, terms, after, +1)
+        _apply(session, cells, terms)
+        if old:
+            session.execute(delete(StatsFact).where(StatsFact.ticket_id.in_(list(old))))
+        if new:
+            session.execute(StatsFact.__table__.insert(), [f.row() for f in new.values()])
+
+
+def rebuild(db: Database, deciders: Deciders = Deciders(), batch: int = 2000) -> int:
+    """Make the rollup again from every ticket, in one transaction; returns the tickets counted."""
+    with db.transaction() as s:
+        _hold_mark(s)
+        top = s.scalar(select(func.max(TicketEvent.id))) or 0
+        for table in (StatsTermCell, StatsCell, StatsFact):
+            s.execute(delete(table))
+        last, counted = 0, 0
+        while True:
+            ids = list(s.scalars(select(Ticket.id).where(Ticket.id > last).order_by(Ticket.id).limit(batch)))
+            if not ids:
+                break
+            refresh(s, ids, deciders)
+            s.expunge_all()  # a million tickets are not kept in the session
+            last, counted = ids[-1], counted + len(ids)
+        _set_mark(s, top)
+    log.info("stats_rebuilt", tickets=counted)
+    return counted
+
+
+def _hold_mark(session: Session) -> int:
+    session.execute(insert_or_ignore(session, Counter, ["name"]).values(name=MARK, value=0))
+    stmt = select(Counter.value).where(Counter.name == MARK)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()  # one catch-up at a time; SQLite's BEGIN IMMEDIATE already is
+    return session.scalar(stmt)
+
+
+def _set_mark(session: Session, event_id: int) -> None:
+    session.get(Counter, MARK).value = event_id
+    session.flush()
+
+
+def _stored(row) -> Fact:
+    """A fact as it was stored, to be taken out of its cells."""
+    return Fact(row["ticket_id"], row["day"], {d: row[d] for d in DIMENSIONS}, {m: row[m] for m in MEASURES},
+                row["industry_basis"], list(row["terms"] or []))
+
+
+def _add(cells: dict, terms: dict, fact, sign: int) -> None:
+    key = (fact.day, *(fact.dims[d] for d in DIMENSIONS))
+    cell = cells[key]
+    for m in MEASURES:
+        cell[m] += sign * fact.measures[m]
+    for term in fact.terms:
+        terms[(fact.day, fact.dims["unit"], term)] += sign
+
+
+def _apply(session: Session, cells: dict, terms: dict) -> None:
+    rows = [{"day": k[0], **dict(zip(DIMENSIONS, k[1:])), **v} for k, v in cells.items()
+            if any(v[m] for m in MEASURES)]
+    if rows:
+        t = StatsCell.__table__
+        ins = dialect_insert(session, StatsCell)
+        ins = ins.on_conflict_do_update(index_elements=["day", *DIMENSIONS],
+                                        set_={m: t.c[m] + ins.excluded[m] for m in MEASURES})
+        session.execute(ins, rows)
+        keys = [(r["day"], *(r[d] for d in DIMENSIONS)) for r in rows]
+        session.execute(delete(StatsCell).where(
+            tuple_(StatsCell.day, *(StatsCell.__table__.c[d] for d in DIMENSIONS)).in_(keys),
+            StatsCell.tickets == 0, StatsCell.duplicates == 0))
+    term_rows = [{"day": k[0], "unit": k[1], "term": k[2], "tickets": n} for k, n in terms.items() if n]
+    if term_rows:
+        t = StatsTermCell.__table__
+        ins = dialect_insert(session, StatsTermCell)
+        ins = ins.on_conflict_do_update(index_elements=["day", "unit", "term"],
+                                        set_={"tickets": t.c.tickets + ins.excluded.tickets})
+        session.execute(ins, term_rows)
+        session.execute(delete(StatsTermCell).where(
+            tuple_(StatsTermCell.day, StatsTermCell.unit, StatsTermCell.term).in_(
+                [(r["day"], r["unit"], r["term"]) for r in term_rows]), StatsTermCell.tickets == 0))

@@ -1,0 +1,63 @@
+"""The rollup kept current from the history equals the one rebuilt from scratch, and holds the day worked out by
+hand (tests/stats/history.py): the CST day boundary, the reassigned, returned and duplicate tickets."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from stats import MEASURES, StatsCell, catch_up, rebuild
+from stats.models import DIMENSIONS
+
+
+def cells(db) -> dict:
+    with db.transaction() as s:
+        rows = s.execute(select(StatsCell)).scalars()
+        return {(c.day, *(getattr(c, d) for d in DIMENSIONS)): tuple(getattr(c, m) for m in MEASURES) for c in rows}
+
+
+def total(db, day: date, measure: str, **dims) -> object:
+    with db.transaction() as s:
+        rows = s.scalars(select(StatsCell).where(StatsCell.day == day, *(
+            getattr(StatsCell, d) == v for d, v in dims.items())))
+        return sum((getattr(c, measure) for c in rows), 0)
+
+
+def test_the_rollup_kept_current_equals_the_one_rebuilt_after_a_day_of_mixed_changes(db, steps):
+    steps.take_in(db)
+    assert catch_up(db) == 7          # received, linked, dispatched in bulk: every ticket is taken in
+    steps.handle(db)
+    catch_up(db)
+    kept = cells(db)
+    assert rebuild(db) == 7
+    assert cells(db) == kept
+    assert catch_up(db) == 0 or cells(db) == kept   # a catch-up after a rebuild changes nothing
+
+
+def test_the_day_worked_out_by_hand(day):
+    db = day
+    catch_up(db)
+    nov29, nov30 = date(2026, 11, 29), date(2026, 11, 30)
+    # A at 23:50 CST belongs to the 29th; B at 00:10 CST (16:10 UTC on the 29th) to the 30th
+    assert total(db, nov29, "tickets") == 1 and total(db, nov30, "tickets") == 3
+    # D repeats B: a duplicate, not a second complaint
+    assert total(db, nov30, "duplicates") == 1 and total(db, nov30, "tickets", channel="12315-gd") == 2
+    # B was reassigned: it counts once, under the unit that has it now
+    assert total(db, nov30, "tickets", unit="sd-amr-food") == 3
+    assert total(db, nov30, "tickets", unit="st-daliang-01") == 0
+    assert total(db, nov30, "returned", unit="sd-amr-food") == 1
+    assert total(db, nov30, "accepted", unit="sd-amr-food") == 1
+    assert total(db, nov29, "resolved", unit="st-daliang-01", outcome="settled") == 1
+    assert total(db, nov29, "recovered") == Decimal("800")
+    assert total(db, nov30, "tickets", kind="consultation") == 1
+
+
+def test_a_change_after_the_catch_up_moves_the_count_rather_than_adding_one(db, steps):
+    steps.take_in(db)
+    catch_up(db)
+    steps.handle(db)
+    catch_up(db)
+    catch_up(db)  # the last minutes of history are looked at again: nothing is counted twice
+    assert total(db, date(2026, 11, 30), "tickets") == 3
+    assert total(db, date(2026, 11, 30), "duplicates") == 1
