@@ -121,7 +121,7 @@ def entries() -> list[dict]:
         add(town, "a town and a road no gazetteer knows", address=f"佛山市顺德区{town}{road}{number(rng)}")
         add(town, "the town short and a road", address=f"{s}{rng.choice(ROADS)}{number(rng)}")
         add(town, "the town alone in the complaint's text", text=f"我在{s}一家店{rng.choice(WRONGS)}。")
-    return out + TRAPS
+    return out + TRAPS + WRITTEN
 
 
 def _t(expect: str, why: str, **facts: str) -> dict:
@@ -208,6 +208,52 @@ TRAPS = [
     _t("st-beijiao-09", "the business address, the event address empty", business_address="北滘镇君兰商业街12号"),
     _t("st-lunjiao-06", "a village of two characters with its suffix", address="在荔村买的"),
     _t("st-lecong-15", "良村 with its town", address="乐从良村8号"),
+]
+
+
+# As hotline operators and web forms write them: a place in a longer address or sentence, house and shop numbers,
+# roads the gazetteer does not know. Where a road or a building is the only clue, the town's branch is the answer.
+WRITTEN = [
+    _t("st-daliang-03", "a market inside a longer address", address="顺德区大良街道碧鉴路8号金榜市场内12档"),
+    _t("st-ronggui-16", "a mall after a road no gazetteer knows", address="容桂街道容奇大道东38号天佑城二楼205"),
+    _t("北滘镇", "美的大道 is a road, 美的广场 is not named", address="北滘镇美的大道6号"),
+    _t("st-lecong-01", "乐从大道 then the furniture city", address="乐从镇乐从大道国际家具城东区A座"),
+    _t("st-longjiang-01", "a community then a road", address="龙江镇龙江社区人民北路5号"),
+    _t("st-chencun-07", "花城大道 is a road; 花卉世界 decides", address="陈村镇花城大道花卉世界3期"),
+    _t("st-xingtan-12", "a scenic area", address="杏坛镇逢简水乡景区内"),
+    _t("st-junan-03", "a market with its area", address="均安镇均安牛仔城B区"),
+    _t("st-lunjiao-02", "a community and its industrial area", address="伦教街道三洲社区工业区"),
+    _t("st-leliu-02", "a community and a road", address="勒流街道黄连社区市场路"),
+    _t("大良街道", "新桂路 is a road named 新桂, not the community", address="大良新桂路"),
+    _t("st-ronggui-18", "a market named in the operator's words", text="来电人称在容桂华口市场一档口买到的电热水壶漏电，要求退货。"),
+    _t("杏坛镇", "马齐村 is not a division (马齐 is a community): the town decides", text="市民反映杏坛镇马齐村有商家卖的电饭煲坏了不给修。"),
+    _t("st-beijiao-09", "a shop in a commercial street", address="北滘君兰商业街B12铺"),
+    _t("st-daliang-05", "a mall, floor and shop", address="大良天虹广场负一楼B105"),
+    _t("st-daliang-13", "a mall without the town", address="万汇广场3楼"),
+    _t("st-ronggui-13", "a mall with a long name", address="红旗购物广场一楼"),
+    _t("st-lecong-06", "a mall with the district", address="顺德区乐从东平新城购物中心L2"),
+    _t("st-lecong-07", "a market without the town", address="钢铁世界C区18号"),
+    _t("st-longjiang-08", "a market, town spaced", address="龙江 家具材料城 三期"),
+    _t("st-lunjiao-05", "a market named in the text", text="在伦教木工机械市场订的封边机到货就坏，商家不理。"),
+    _t("st-beijiao-10", "the design city", address="北滘广东工业设计城5座"),
+    _t("st-chencun-04", "a mall in the text with the town", text="陈村锦龙广场里的一家服装店衣服掉色，不给退。"),
+    _t("st-junan-04", "a mall", address="均安天湖广场"),
+    _t("st-xingtan-01", "a market with the district and the town", address="佛山市顺德区杏坛镇齐杏市场"),
+    _t("st-daliang-16", "a village, house number with a letter", address="大良街道古鉴村东便街8A"),
+    _t("st-ronggui-19", "a village with 村委 and a team", address="容桂穗香村委会五队"),
+    _t("st-leliu-11", "江村 is a village of 勒流", address="勒流江村"),
+    _t("st-beijiao-11", "莘村 with its town", address="北滘莘村10号"),
+    _t("st-beijiao-13", "高村 with its town", address="北滘镇高村大街3号"),
+    _t("triage", "高村 alone, after a verb: not a place", text="物价提高村民意见很大。"),
+    _t("st-lecong-18", "a village of 乐从, in traditional characters", address="樂從鎮羅沙村"),
+    _t("st-xingtan-18", "东村 spaced with its town", address="杏坛 东村 9号"),
+    _t("st-longjiang-16", "a village of 龙江", address="龙江镇左滩村"),
+    _t("st-ronggui-02", "上佳市 with its market", address="容桂上佳市市场门口"),
+    _t("容桂街道", "a road only", address="容桂街道桂洲大道中88号"),
+    _t("龙江镇", "a road only, the town short", address="龙江325国道旁"),
+    _t("均安镇", "a road only", address="均安镇均安大道8号"),
+    _t("triage", "a mobile number and no place", text="联系人电话13800001111，商家不退款。"),
+    _t("triage", "an online shop", text="在网上买的手机是翻新机，平台不处理。"),
 ]
 
 
