@@ -12,6 +12,7 @@ from settings.yaml_loader import ConfigProblem, format_loc, read_yaml_text, yaml
 from dispatch.classify import load_default_taxonomy
 from dispatch.directory import UnitDirectory
 from dispatch.engine import Dispatcher
+from dispatch.gazetteer_file import gazetteer_path, read_gazetteer_text
 from dispatch.reach import ReachAnalysis
 from dispatch.rules_schema import RulesFile
 
@@ -45,7 +46,8 @@ def check_files(rules_path: str | Path, units_path: str | Path,
 
 def check_text(text: str, units_path: str | Path, channels: Optional[Iterable[str]] = None,
                file: str = "rules.yaml") -> CheckReport:
-    """Validate rules given as text (pasted on a page), named `file` in the errors, against `units_path`."""
+    """Validate rules given as text (pasted on a page), named `file` in the errors, against `units_path` (and the
+    gazetteer.yaml beside it, so that a replay places tickets as the running workers do)."""
     report = CheckReport(file, str(units_path))
     units, problems = _units(units_path)
     report.errors += problems
@@ -53,7 +55,9 @@ def check_text(text: str, units_path: str | Path, channels: Optional[Iterable[st
         if units is None:   # the rules can still be checked on their own
             rules = parse_yaml_model(text, RulesFile, file=file, context={"taxonomy": load_default_taxonomy()})
         else:
-            report.dispatcher = Dispatcher.from_yaml(units, text, file=file)
+            places = gazetteer_path(units_path)   # what the running workers read beside units.yaml, read here too
+            report.dispatcher = Dispatcher.from_yaml(units, text, file=file, gazetteer_text=read_gazetteer_text(places),
+                                                     gazetteer_file=str(places))
             rules = report.dispatcher.rules_file
     except ConfigError as exc:
         report.errors += exc.problems

@@ -10,6 +10,7 @@ import pytest
 from dispatch import Dispatcher, TicketFacts, UnitDirectory
 from dispatch.gazetteer_file import parse_gazetteer
 from dispatch.reload import RulesReloader
+from dispatch.rules_check import check_text
 from settings import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,3 +69,14 @@ def test_a_running_worker_reloads_the_gazetteer_and_refuses_an_invalid_one(tmp_p
     assert reloader.reload_if_changed() is None
     assert reloader.dispatcher is fresh
     assert f"{places}:4: places[0].station" in reloader.last_error
+
+
+def test_a_rules_file_checked_or_replayed_places_tickets_with_the_gazetteer_beside_units(tmp_path):
+    shutil.copy(ROOT / "units.yaml", tmp_path / "units.yaml")
+    (tmp_path / "gazetteer.yaml").write_text("places:\n  - name: 迎宾路\n    station: st-daliang-09\n", encoding="utf-8")
+    report = check_text((ROOT / "rules.yaml").read_text(encoding="utf-8"), tmp_path / "units.yaml")
+    assert report.ok and report.dispatcher.decide(ON_THE_ROAD).unit_id == "st-daliang-09"
+
+    (tmp_path / "gazetteer.yaml").write_text("places:\n  - name: 迎宾路\n    station: st-nowhere\n", encoding="utf-8")
+    report = check_text((ROOT / "rules.yaml").read_text(encoding="utf-8"), tmp_path / "units.yaml")
+    assert not report.ok and "places[0].station" in str(report.errors[0])
