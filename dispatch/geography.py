@@ -96,11 +96,7 @@ class _Scan:
     places: tuple[_Hit, ...]                # places named, in order, the ones read as a part of a longer name left out
     outside: str | None                     # a place outside Shunde the address starts with
     shunde_first: bool                      # a Shunde name comes before anything outside
-    spans: tuple[tuple[int, int], ...] = () # where the names read stand in the text
-
-    @property
-    def stations(self) -> tuple[tuple[str, str, int], ...]:
-        return tuple((s, t, h.end - h.start) for h in self.places for s, t in h.name.stations)
+    spans: tuple[tuple[int, int], ...] = ()  # where the names read stand in the text
 
 
 def _core(name: str) -> str:
@@ -189,7 +185,8 @@ class Gazetteer:
         for end, name in self._auto.iter_long(text):
             hit = _Hit(name, end + 1 - len(name.word), end + 1)
             what = name.what
-            if what != _PLACE_K or self._stands_alone(text, hit, last_end):
+            alone = what != _PLACE_K or self._stands_alone(text, hit, last_end)
+            if alone:
                 spans.append((hit.start, hit.end))
             if what == _ABOVE_K:
                 if hit.start == prefix_end:
@@ -209,7 +206,7 @@ class Gazetteer:
                 shunde_seen = True
                 shunde_first = shunde_first or outside is None
             elif what == _PLACE_K:
-                if self._stands_alone(text, hit, last_end):
+                if alone:
                     places.append(hit)
                     shunde_seen = True
                     shunde_first = shunde_first or outside is None
