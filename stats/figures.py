@@ -181,3 +181,15 @@ def _terms(session: Session, period: Period, scope: Scope) -> dict[str, int]:
     t = StatsTermCell
     stmt = _scoped(_in(select(t.term, func.sum(t.tickets)).group_by(t.term), t, period), t, scope)
     return {term: int(n) for term, n in session.execute(stmt) if n}
+
+
+def counted_as(session: Session, ticket_id: int) -> Optional[dict]:
+    """How one ticket is counted now: its industry with what decided it, and its hot words; None until the rollup
+    has taken it in."""
+    from stats.models import StatsFact
+
+    fact = session.get(StatsFact, ticket_id)
+    if fact is None:
+        return None
+    return {"industry": fact.industry, "industry_basis": fact.industry_basis, "terms": list(fact.terms or []),
+            "duplicate": bool(fact.duplicates)}

@@ -14,6 +14,7 @@ from notify.queries import list_received, list_sent
 from settings.masking import mask_phone, mask_text
 from sla.clocks import clocks_of
 from sla.remaining import remaining
+from stats.figures import counted_as
 from tickets import Ticket, duplicates, followup, handling
 from tickets.attachments import photos_of
 from tickets.db import utcnow
@@ -95,7 +96,16 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
         units=[(u.id, u.name) for u in units if u.kind != "bureau"],
         outcomes=handling.OUTCOMES, common_results=COMMON_RESULTS, done=None, error=None, failed=None,
         last_event=changes_since(s, None)[0], photos=photos_of(s, ticket.id),
+        counted=_counted(ctx, s, ticket),
     )
+
+
+def _counted(ctx, s: Session, ticket: Ticket) -> Optional[dict]:
+    """How the statistics count the ticket: its industry and why, and the hot words it is counted under."""
+    counted = counted_as(s, ticket.id)
+    if counted is None:
+        return None
+    return {**counted, "industry_name": parts.industries_of(ctx).name(counted["industry"])}
 
 
 def allowed_actions(ticket: Ticket, viewer: Viewer) -> set[str]:

@@ -39,6 +39,20 @@ def deadlines_of(ctx):
     return _once(ctx, "deadlines", lambda: Deadlines(ctx.config.sla, units=lambda: units_of(ctx)))
 
 
+def industries_of(ctx):
+    """The industry taxonomy of the configuration, read once per context."""
+    from stats.setup import industries_from
+
+    return _once(ctx, "industries", lambda: industries_from(ctx.config))
+
+
+def stats_labels(ctx):
+    """What the statistics call each dimension's values: channels, units and industries by name."""
+    from stats.labels import Labels
+
+    return Labels.of(ctx.config, units_of(ctx), industries_of(ctx))
+
+
 def moments(ctx, now: Optional[datetime] = None) -> Moments:
     now = now or utcnow()
     return Moments(now=now, one_working_day=deadlines_of(ctx).calendar.add_working_days(now, 1).at)

@@ -1,0 +1,50 @@
+"""GET /api/stats/counts|handling|words: the figures of the statistics as JSON for scripts and BI tools, for a
+signed-in person and limited to the units they may see; the same functions as `onequeue stats`."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from accounts import Viewer
+from stats import figures
+from stats.models import DIMENSIONS
+from stats.periods import BadPeriod, parse_period
+from web import parts
+from web.page_auth import current_user
+
+
+def _read(ctx, viewer: Viewer, period_text: str, read):
+    try:
+        period = parse_period(period_text or "this-month")
+        with ctx.db.transaction() as s:
+            return read(s, period, viewer.units)
+    except (BadPeriod, figures.BadDimension) as exc:
+        raise HTTPException(status_code=400, detail=str(exc))
+
+
+def router(ctx) -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/api/stats/counts")
+    async def counts(request: Request, viewer: Viewer = Depends(current_user)):
+        """?period=2026-11&by=town&by=channel&town=大良街道: complaints by one dimension or two crossed."""
+        by = request.query_params.getlist("by")
+        filters = {d: request.query_params[d] for d in DIMENSIONS if d in request.query_params}
+        data = await run_in_threadpool(_read, ctx, viewer, request.query_params.get("period", ""),
+                                       lambda s, p, scope: figures.counts(s, p, by, scope, filters))
+        return parts.stats_labels(ctx).add_to(data, data["by"])
+
+    @r.get("/api/stats/handling")
+    async def handling(request: Request, viewer: Viewer = Depends(current_user)):
+        """?period=2026-11: per unit, accepted and resolved on time, returned, outcomes, recovered, overdue now."""
+        data = await run_in_threadpool(_read, ctx, viewer, request.query_params.get("period", ""),
+                                       lambda s, p, scope: figures.handling(s, p, scope))
+        return parts.stats_labels(ctx).add_to(data, ["unit"])
+
+    @r.get("/api/stats/words")
+    async def words(request: Request, viewer: Viewer = Depends(current_user)):
+        """?period=2026-11: the hot words (tickets containing each) and the rising ones."""
+        return await run_in_threadpool(_read, ctx, viewer, request.query_params.get("period", ""),
+                                       lambda s, p, scope: figures.hot_words(s, p, scope))
+
+    return r
