@@ -10,6 +10,7 @@ record was set aside goes through `storable`, which writes the characters the da
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
@@ -105,6 +106,17 @@ def _surrogate_at(value: str) -> Optional[int]:
 def json_problem(doc: Any) -> Optional[str]:
     """Why a JSON document cannot be stored (PostgreSQL's JSONB refuses NUL in any string and NaN or Infinity
     as numbers; SQLite would take them): the path of the first value or key that breaks it, or None."""
+    # Every record polled is checked, re-reads of a poll's overlap too: the encoder in C clears a sound document
+    # at once; only one it refuses, or whose text shows a NUL or a broken character, is walked to find where.
+    try:
+        text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError):   # a Decimal, NaN, a lone surrogate, ...: look closer
+        return _json_problem_at(doc)
+    return _json_problem_at(doc) if "\\u0000" in text else None
+
+
+def _json_problem_at(doc: Any) -> Optional[str]:
     stack: list[tuple[str, Any]] = [("", doc)]
     while stack:
         path, value = stack.pop()

@@ -120,22 +120,24 @@ def ingest(session: Session, channel: str, channel_kind: str, records: Sequence[
             latest[rec.source_ref] = rec
     if not latest:
         return result
+    # A poll re-reads its overlap every time: most records are known and unchanged, told by their stamp alone.
+    stamps = dict(session.execute(select(Ticket.source_ref, Ticket.source_updated_at).where(
+        Ticket.channel == channel, Ticket.source_ref.in_(list(latest)))).all())
+    fresh = [r for ref, r in latest.items() if ref not in stamps]
+    if fresh:
+        _insert_new(session, channel, channel_kind, fresh, result)
+        wake.work_for(session, "dispatch")
+    newer = [ref for ref, stamp in stamps.items() if stamp is None or latest[ref].source_updated_at > stamp]
+    result.unchanged += len(stamps) - len(newer)
     existing = {
         t.source_ref: t
         for t in session.scalars(
             select(Ticket).options(lazyload(Ticket.events))
-            .where(Ticket.channel == channel, Ticket.source_ref.in_(list(latest)))
+            .where(Ticket.channel == channel, Ticket.source_ref.in_(newer))
         )
-    }
-    fresh = [r for ref, r in latest.items() if ref not in existing]
-    if fresh:
-        _insert_new(session, channel, channel_kind, fresh, result)
-        wake.work_for(session, "dispatch")
+    } if newer else {}
     for ref, ticket in existing.items():
         rec = latest[ref]
-        if ticket.source_updated_at is not None and rec.source_updated_at <= ticket.source_updated_at:
-            result.unchanged += 1
-            continue
         if _same_content(ticket, rec):
             result.unchanged += 1  # a newer stamp on the same record, e.g. a file exported again
             continue
