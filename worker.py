@@ -77,7 +77,7 @@ class Worker:
             SmsPolicy(from_number=sms.from_number, status_callback=sms.status_callback_url,
                       validity_seconds=sms.validity_seconds, max_attempts=sms.max_attempts,
                       backoff_seconds=sms.backoff_seconds, claim_seconds=j.claim_seconds,
-                      rate_limit_rps=sms.rate_limit_rps),
+                      rate_limit_rps=sms.rate_limit_rps, concurrent_sends=sms.concurrent_sends),
             self.owner, on_gave_up=lambda s, msg, code, error: give_up(s, msg, code, error, self.dispatcher.units))
         self.delivery = DeliveryPolicy(max_attempts=wb.max_attempts, backoff_seconds=wb.backoff_seconds,
                                        max_backoff_seconds=wb.max_backoff_seconds, claim_seconds=j.claim_seconds)

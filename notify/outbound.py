@@ -1,6 +1,7 @@
 """Plan SMS rows in the transaction that decides them, and send them once through Twilio's Messages API."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Optional, Sequence
@@ -142,6 +143,9 @@ class SmsPolicy:
     # How long one run starts new sends before it hands back what it holds; half a claim unless set, so a run
     # ends before its claims lapse and other workers take up the rest at once rather than a claim later.
     pass_seconds: Optional[float] = None
+    # Messages at the provider at once: each send waits on the provider's answer, so one at a time caps a
+    # worker at one message per round trip. Messages to one number stay one after another, in order.
+    concurrent_sends: int = 1
 
 
 @dataclass
@@ -152,6 +156,14 @@ class SendReport:
     recovered: int = 0
     handed_back: int = 0   # claimed, not tried, released at the end of the run's time or when stopping
     failures: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, what: str, failure: Optional[str] = None) -> None:
+        """Count one more `what` (sent, retried, ...); the sends of one run may count from several threads."""
+        with self._lock:
+            setattr(self, what, getattr(self, what) + 1)
+            if failure is not None:
+                self.failures.append(failure)
 
 
 class SmsSender:
@@ -187,7 +199,8 @@ class SmsSender:
         # by another worker is left to it. What is not tried goes back to `pending`.
         end = work_through(self.claims, lambda: self._claim(limit), lambda msg: self._send_one(msg, report),
                            ends=ends, stopping=stopping, pace=self.pacer.wait, hand_back={"status": "pending"},
-                           on_lost=lambda msg: log.info("sms_claim_lost", ticket_id=msg.ticket_id, sms_id=msg.id))
+                           on_lost=lambda msg: log.info("sms_claim_lost", ticket_id=msg.ticket_id, sms_id=msg.id),
+                           lanes=self.policy.concurrent_sends, lane_of=lambda msg: msg.to_phone)
         report.handed_back += end.handed_back
         if end.handed_back:
             log.info("sms_run_ended", reason=end.reason, handed_back=end.handed_back, sent=report.sent)
@@ -234,7 +247,7 @@ class SmsSender:
                 claimed_by=None, claimed_until=None,
                 last_error=case((SmsMessage.status == "sending", None), else_=SmsMessage.last_error),
                 segments=int(sent.num_segments) if sent.num_segments else msg.segments))
-        report.sent += 1
+        report.add("sent")
         bound.info("sms_sent", sid=sent.sid, purpose=msg.purpose, segments=sent.num_segments)
 
     def _outcome_unknown(self, msg: SmsMessage, error: str, bound) -> None:
@@ -254,13 +267,12 @@ class SmsSender:
             values["error_code"] = code
         if permanent or attempts >= self.policy.max_attempts:
             values["status"] = "failed"
-            report.failed += 1
-            report.failures.append(error)
+            report.add("failed", error)
             bound.error("sms_failed", error=error, attempts=attempts)
         else:
             delay = backoff_seconds(attempts, self.policy.backoff_seconds, self.policy.max_backoff_seconds)
             values.update(status="pending", next_attempt_at=self.clock.now() + timedelta(seconds=delay))
-            report.retried += 1
+            report.add("retried")
             bound.warning("sms_retry", error=error, attempts=attempts)
         with self.db.transaction() as s:
             s.execute(update(SmsMessage).where(SmsMessage.id == msg.id).values(**values))
@@ -295,7 +307,7 @@ class SmsSender:
                 s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(
                     status="sent", provider_sid=found[0].sid, sent_at=self.clock.now(), claimed_by=None,
                     claimed_until=None))
-                report.recovered += 1
+                report.add("recovered")
                 log.info("sms_recovered_as_sent", sms_id=m.id, sid=found[0].sid)
             else:
                 s.execute(update(SmsMessage).where(SmsMessage.id == m.id).values(

@@ -87,6 +87,8 @@ class SmsConfig(Strict):
     backoff_seconds: float = Field(10, gt=0)
     rate_limit_rps: Optional[float] = Field(None, gt=0, description="messages per second one worker sends at most; "
                                             "a single long code sends about 1 segment per second")
+    concurrent_sends: int = Field(4, ge=1, le=16, description="messages one worker has at the provider at once; "
+                                  "messages to one number go one after another, in order")
     templates: SmsTemplates = Field(default_factory=SmsTemplates)
 
 

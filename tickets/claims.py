@@ -4,9 +4,13 @@ worker stops, and hand back what was not tried. Renewals and releases are each t
 every worker sees them at once."""
 from __future__ import annotations
 
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
+from functools import partial
+from typing import Any, Callable, Hashable, Iterable, Optional, Sequence, TypeVar
 
 from sqlalchemy import Select, update
 from sqlalchemy.orm import Session
@@ -96,18 +100,36 @@ def work_batch(claims: Claims, batch: Sequence[Row], attempt: Callable[[Row], No
 
 def work_through(claims: Claims, claim_batch: Callable[[], Sequence[Row]], attempt: Callable[[Row], None], *,
                  ends: float, stopping: Callable[[], bool], pace: Callable[[], None] = lambda: None,
-                 hand_back: Optional[dict] = None, on_lost: Callable[[Row], None] = lambda row: None) -> RunEnd:
+                 hand_back: Optional[dict] = None, on_lost: Callable[[Row], None] = lambda row: None,
+                 lanes: int = 1, lane_of: Callable[[Row], Hashable] = lambda row: row.id) -> RunEnd:
     """Claim a batch and work through it (`work_batch`), batch after batch, until nothing is claimable, the run's
-    time is spent or the worker stops."""
+    time is spent or the worker stops. With `lanes` above one, a batch is worked through on that many threads at
+    once, the rows with one `lane_of` (a phone number, a ticket) in one lane, in their order; `attempt` must then
+    be safe to call from several threads."""
     end = RunEnd()
-    while True:
-        if stopping() or claims.clock.monotonic() >= ends:
-            end.reason = "stopping" if stopping() else "run_time_spent"
-            return end
-        batch = claim_batch()
-        if not batch:
-            return end
-        work_batch(claims, batch, attempt, ends=ends, stopping=stopping, end=end, pace=pace, hand_back=hand_back,
-                   on_lost=on_lost)
-        if end.reason != "drained":
-            return end
+    with ThreadPoolExecutor(lanes - 1, thread_name_prefix="lane") if lanes > 1 else nullcontext() as pool:
+        while True:
+            if stopping() or claims.clock.monotonic() >= ends:
+                end.reason = "stopping" if stopping() else "run_time_spent"
+                return end
+            batch = claim_batch()
+            if not batch:
+                return end
+            work = partial(work_batch, claims, attempt=attempt, ends=ends, stopping=stopping, pace=pace,
+                           hand_back=hand_back, on_lost=on_lost)
+            if pool is None:
+                work(batch, end=end)
+            else:
+                split: dict[int, list] = defaultdict(list)
+                for row in batch:
+                    split[hash(lane_of(row)) % lanes].append(row)
+                first, *others = split.values()
+                waiting = [pool.submit(work, rows) for rows in others]
+                ends_here = [work(first)] + [w.result() for w in waiting]
+                for lane in ends_here:
+                    end.lost += lane.lost
+                    end.handed_back += lane.handed_back
+                    if lane.reason != "drained":
+                        end.reason = lane.reason
+            if end.reason != "drained":
+                return end
