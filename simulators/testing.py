@@ -13,23 +13,26 @@ TWILIO_TOKEN = "test-auth-token"
 
 
 def write_config(path, db_url: str, hotline, sms_provider, *, page_size: int = 50, claim_seconds: float = 60,
-                 timeout_seconds: float | None = None, extra: str = "", units_file=None, rules_file=None) -> str:
+                 timeout_seconds: float | None = None, extra: str = "", units_file=None, rules_file=None,
+                 poll_seconds: float = 0.5, job_seconds: dict[str, float] | None = None, web_port: int = 0) -> str:
     """A config.yaml for a worker wired to the stand-ins, with the default units and rules unless others are given.
+    The jobs come round every half second unless `job_seconds` says otherwise (e.g. {"dispatch": 2}).
     The 12345 channel waits 5 s for an answer, or less where a short claim asks for it: a write-back's requests
     (four, see `writeback_requests`) must fit in one claim, or the configuration does not load."""
     if timeout_seconds is None:
         timeout_seconds = min(5.0, claim_seconds / 5)
+    jobs = {"dispatch": 0.5, "sms": 0.5, "outbox": 0.5} | (job_seconds or {})
     path.write_text(f"""
 database_url: "{db_url}"
 units_file: "{units_file or ROOT / 'units.yaml'}"
 rules_file: "{rules_file or ROOT / 'rules.yaml'}"
 log_level: warning
 web:
-  port: 0
+  port: {web_port}
 jobs:
-  dispatch_seconds: 0.5
-  sms_seconds: 0.5
-  outbox_seconds: 0.5
+  dispatch_seconds: {jobs["dispatch"]:g}
+  sms_seconds: {jobs["sms"]:g}
+  outbox_seconds: {jobs["outbox"]:g}
   claim_seconds: {claim_seconds}
 writeback:
   backoff_seconds: 0.2
@@ -43,7 +46,7 @@ sms:
 channels:
   - name: 12345-shunde
     kind: "12345"
-    poll_seconds: 0.5
+    poll_seconds: {poll_seconds:g}
     settings:
       base_url: "{hotline.base_url}"
       app_id: oq-test
