@@ -31,11 +31,13 @@ class Row:
 
 def row_of(ticket: Ticket, units, channel_labels: dict, deadlines, now: datetime) -> Row:
     unit = units.get(ticket.assigned_unit) if ticket.assigned_unit else None
-    hours = deadlines.calendar.hours_for(ticket.assigned_unit)
+    left = None
+    if ticket.due_at:
+        left = remaining(deadlines.calendar, ticket.due_at, now, deadlines.calendar.hours_for(ticket.assigned_unit))
     return Row(ticket.id, ticket.number, channel_labels.get(ticket.channel, ticket.channel), kind_label(ticket.kind),
                ticket.priority, priority_label(ticket.priority), ticket.title or "（无标题）",
                unit.name if unit else (ticket.assigned_unit or ""), ticket.town or "", ticket.received_at,
-               remaining(deadlines.calendar, ticket.due_at, now, hours) if ticket.due_at else None,
+               left,
                ticket.status, status_label(ticket.status))
 
 
