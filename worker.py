@@ -37,6 +37,8 @@ from tickets.dates import use_window
 from tickets.duplicates import DuplicatePolicy
 from tickets.migrate import upgrade
 from tickets.withdrawal import withdrawn_at_source
+from watch import registry as businesses
+from watch.setup import aliases_from
 from writeback import DeliveryPolicy, deliver_due, reconcile
 
 log = structlog.get_logger("worker")
@@ -83,6 +85,7 @@ class Worker:
                                        max_backoff_seconds=wb.max_backoff_seconds, claim_seconds=j.claim_seconds)
         self.deadlines = Deadlines(config.sla, units=lambda: self.dispatcher.units)  # as units.yaml reloads
         self.stats = deciders_from(config) if config.stats.enabled else None  # industries.yaml, hotwords.yaml
+        self.aliases = aliases_from(config) if config.watch.enabled else None  # businesses.yaml
         use_links(links_from(config))
         install_listeners()
         self.stopping = threading.Event()   # jobs that work through a long list look at it between items
@@ -135,6 +138,12 @@ class Worker:
     def catch_up_stats(self):
         return catch_up(self.db, self.stats, stopping=self.stopping.is_set) if self.stats else None
 
+    def watch_businesses(self):
+        """The business registry takes in new and changed tickets."""
+        if self.aliases is None:
+            return None
+        return businesses.catch_up(self.db, self.aliases, stopping=self.stopping.is_set)
+
     def jobs(self) -> list[tuple[str, Callable, float]]:
         j, wb = self.config.jobs, self.config.writeback
         jobs = [(f"poll:{ch.name}", lambda n=ch.name: self.poll(n), ch.poll_seconds) for ch in self.config.channels
@@ -144,6 +153,8 @@ class Worker:
                  ("outbox", self.deliver, j.outbox_seconds)]   # push kinds (walk-in, Open311) have nothing to poll
         if self.config.stats.enabled:
             jobs.append(("stats", self.catch_up_stats, self.config.stats.catch_up_seconds))
+        if self.config.watch.enabled:
+            jobs.append(("watch", self.watch_businesses, self.config.watch.catch_up_seconds))
         if wb.reconcile_minutes:
             jobs.append(("reconcile", self.reconcile, wb.reconcile_minutes * 60))
         return jobs

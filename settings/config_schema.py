@@ -108,6 +108,13 @@ class StatsConfig(Strict):
     hotwords_file: Optional[str] = Field(None, description="hot words' dictionary and stop words")
 
 
+class WatchConfig(Strict):
+    enabled: bool = True
+    catch_up_seconds: float = Field(10, gt=0, description="how often the business registry takes in new tickets")
+    # Unset: the file onequeue ships beside the default config.yaml.
+    businesses_file: Optional[str] = Field(None, description="businesses.yaml: aliases the registry joins")
+
+
 class WritebackConfig(Strict):
     max_attempts: int = Field(8, ge=1)
     backoff_seconds: float = Field(5, gt=0)
@@ -203,6 +210,7 @@ class AppConfig(Strict):
     dates: DatesConfig = Field(default_factory=DatesConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)
+    watch: WatchConfig = Field(default_factory=WatchConfig)
     sms: SmsConfig
     complainant: ComplainantConfig = Field(default_factory=ComplainantConfig)
     channels: list[ChannelConfig] = Field(default_factory=list)

@@ -8,6 +8,7 @@ import notify.link_models  # noqa: F401
 import notify.models  # noqa: F401
 import sla.models  # noqa: F401
 import stats.models  # noqa: F401
+import watch.models  # noqa: F401
 import writeback.models  # noqa: F401
 from tickets.db import Base
 import tickets.attachments  # noqa: F401

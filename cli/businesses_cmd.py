@@ -1,0 +1,104 @@
+"""`onequeue businesses list|show|merge|split|rematch` (administrators): the businesses the tickets are about, one
+however each channel spells it, joined or parted by hand where the registry could not tell."""
+from __future__ import annotations
+
+from cli.common import Commands, china_time, fail, print_json
+
+
+def register(sub: Commands) -> None:
+    group = sub.add_group("businesses", help="the businesses behind the tickets: list, show, merge, split")
+    listing = group.add_parser("list", help="businesses, most complained-about first")
+    listing.add_argument("--town", help="only this town/street, e.g. 大良街道")
+    listing.add_argument("--search", help="part of a name, or a credit code")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_list)
+    show = group.add_parser("show", help="a business: its names as written, its tickets, what was done to it")
+    show.add_argument("business", help="its id or credit code")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_show)
+    merge = group.add_parser("merge", help="these businesses are one: the others' tickets go to the first")
+    merge.add_argument("business", help="the one they become (id or credit code)")
+    merge.add_argument("others", nargs="+", help="the ones merged into it")
+    merge.add_argument("--actor", default="admin:cli", help="who decides, for the record")
+    merge.set_defaults(func=cmd_merge)
+    split = group.add_parser("split", help="these tickets of a business are about another: a new business takes them")
+    split.add_argument("business", help="the business they are wrongly with (id or credit code)")
+    split.add_argument("tickets", nargs="+", help="ticket numbers, e.g. SD2611-00012")
+    split.add_argument("--name", help="the new business's name (default: as its first ticket writes it)")
+    split.add_argument("--actor", default="admin:cli", help="who decides, for the record")
+    split.set_defaults(func=cmd_split)
+    group.add_parser("rematch", help="match every ticket again, after businesses.yaml was edited"
+                     ).set_defaults(func=cmd_rematch)
+
+
+def cmd_list(ctx, args) -> int:
+    from watch import registry
+
+    with ctx.db.transaction() as s:
+        rows = registry.listing(s, town=args.town, search=args.search, limit=args.limit)
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no businesses")
+        return 0
+    for r in rows:
+        print(f"{r['id']:>6}  {r['name']}  {r['town'] or '(town not known yet)'}  "
+              f"{r['credit_code'] or '-'}  {r['tickets']} tickets")
+    return 0
+
+
+def cmd_show(ctx, args) -> int:
+    from watch import registry
+
+    try:
+        with ctx.db.transaction() as s:
+            data = registry.show(s, args.business)
+    except registry.BusinessNotFound as exc:
+        return fail(f"businesses show: {exc}")
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"business {data['id']}: {data['name']}  town {data['town'] or '-'}  credit code "
+          f"{data['credit_code'] or '-'}" + (f"  (merged into {data['merged_into']})" if data["merged_into"] else ""))
+    print("written as: " + "; ".join(f"{name or '(no name)'} ×{n}" for name, n in data["spellings"].items()))
+    for t in data["tickets"]:
+        print(f"  {t['number']}  {china_time(t['received_at'], False)}  {t['channel']:<14} {t['status']:<11} "
+              f"{t['business_name'] or ''}  (by {t['matched_by']})" + (f"  {t['note']}" if t["note"] else ""))
+    for e in data["events"]:
+        print(f"  {china_time(e['at'])} {e['actor']} {e['action']} {e['detail']}")
+    return 0
+
+
+def cmd_merge(ctx, args) -> int:
+    from watch import registry
+
+    try:
+        with ctx.db.transaction() as s:
+            target = registry.merge(s, args.business, args.others, args.actor)
+            print(f"merged into business {target.id} ({target.name})")
+    except (registry.BusinessNotFound, ValueError) as exc:
+        return fail(f"businesses merge: {exc}")
+    return 0
+
+
+def cmd_split(ctx, args) -> int:
+    from watch import registry
+
+    try:
+        with ctx.db.transaction() as s:
+            new = registry.split(s, args.business, args.tickets, args.actor, args.name)
+            print(f"business {new.id} ({new.name}) now has {len(args.tickets)} tickets")
+    except (registry.BusinessNotFound, ValueError) as exc:
+        return fail(f"businesses split: {exc}")
+    return 0
+
+
+def cmd_rematch(ctx, args) -> int:
+    from watch import registry
+    from watch.setup import aliases_from
+
+    moved = registry.rematch(ctx.db, aliases_from(ctx.config))
+    print(f"tickets placed anew: {moved}")
+    return 0

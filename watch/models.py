@@ -1,0 +1,55 @@
+"""Tables of the business registry: a business, the tickets about it, and what administrators did to it."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tickets.db import Base, JsonDoc, UtcDateTime, utcnow
+from tickets.models import Id
+
+
+class Business(Base):
+    """One business however the channels spell it: known by its credit code, else by its name's key and town.
+    A business merged into another keeps its row, pointing there, so what matched it still finds the right one."""
+
+    __tablename__ = "businesses"
+    __table_args__ = (Index("ix_businesses_name_key_town", "name_key", "town"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))          # as first written, or as an administrator named it
+    name_key: Mapped[str] = mapped_column(String(200))      # watch.names.name_key of the name
+    town: Mapped[str] = mapped_column(String(32), default="")  # "" while no ticket about it has a town
+    credit_code: Mapped[Optional[str]] = mapped_column(String(18), unique=True)  # only a code whose check holds
+    merged_into: Mapped[Optional[int]] = mapped_column(ForeignKey("businesses.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class BusinessTicket(Base):
+    """Which business a ticket is about, and what recognised it. A ticket an administrator placed (split or moved
+    by hand) is `pinned`: the registry does not match it again."""
+
+    __tablename__ = "business_tickets"
+
+    ticket_id: Mapped[int] = mapped_column(Id, ForeignKey("tickets.id"), primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    matched_by: Mapped[str] = mapped_column(String(16))     # code | name | alias | merge | hand
+    pinned: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[Optional[str]] = mapped_column(String(200))  # e.g. the credit code given failed its check
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class BusinessEvent(Base):
+    """What was done to a business by whom: merged, split, ..."""
+
+    __tablename__ = "business_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
