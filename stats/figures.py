@@ -24,7 +24,9 @@ from tickets.states import OPEN_SQL
 # Rising words: a term is rising when its tickets in the period are at least RISE_RATIO times what its own
 # last BASELINE_DAYS days let one expect for a period as long, by three standard deviations of a Poisson count
 # and by at least RISE_MIN tickets.
-BASELINE_DAYS, RISE_RATIO, RISE_MIN = 28, 2.0, 3
+# and by at least RISE_MIN tickets. A baseline of fewer than BASELINE_MIN tickets in all (a new installation)
+# tells nothing: no word is rising then.
+BASELINE_DAYS, RISE_RATIO, RISE_MIN, BASELINE_MIN = 28, 2.0, 3, 50
 
 
 class BadDimension(ValueError):
@@ -164,16 +166,21 @@ def hot_words(session: Session, period: Period, scope: Scope = ALL_UNITS, limit:
     before = _terms(session, period.previous(), scope)
     base_period = Period(period.start - timedelta(days=BASELINE_DAYS), period.start - timedelta(days=1))
     base = _terms(session, base_period, scope)
+    c = StatsCell
+    base_tickets = session.scalar(_scoped(_in(select(func.coalesce(func.sum(c.tickets), 0)), c, base_period), c,
+                                          scope)) or 0
     rows = []
     for term, n in heat.items():
         expected = base.get(term, 0) * period.days / BASELINE_DAYS
-        rising = n >= RISE_MIN and n >= RISE_RATIO * expected and n >= expected + 3 * math.sqrt(max(expected, 1))
+        rising = (base_tickets >= BASELINE_MIN and n >= RISE_MIN and n >= RISE_RATIO * expected
+                  and n >= expected + 3 * math.sqrt(max(expected, 1)))
         rows.append({"term": term, "tickets": n, "previous": before.get(term, 0),
                      "expected": round(expected, 2), "rising": rising})
     rows.sort(key=lambda r: (-r["tickets"], r["term"]))
     rising = sorted((r for r in rows if r["rising"]), key=lambda r: (-(r["tickets"] - r["expected"]), r["term"]))
     return {**period.as_dict(), "baseline": {"start": base_period.start.isoformat(),
-                                             "end": base_period.end.isoformat()},
+                                             "end": base_period.end.isoformat(), "tickets": int(base_tickets)},
+            "rising_judged": base_tickets >= BASELINE_MIN,
             "terms": rows[:limit], "rising": rising[:limit]}
 
 

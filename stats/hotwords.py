@@ -16,9 +16,10 @@ from tickets.models import Ticket
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "hotwords.yaml"
 MAX_LENGTH = 32       # the rollup's column
 MAX_TERMS = 40        # a long letter counts under its first words only
-# jieba's parts of speech never counted: people's names (nr*), numbers and measure words, pronouns, adverbs,
-# prepositions, conjunctions, particles, punctuation, time words.
-_SKIPPED_TAGS = ("nr", "m", "q", "r", "d", "p", "c", "u", "x", "w", "e", "y", "o", "t", "f", "uj", "ul", "mq")
+# jieba's parts of speech never counted: people's names (nr*), place names (ns: the town is a dimension of its
+# own), numbers and measure words, pronouns, adverbs, prepositions, conjunctions, particles, punctuation, time
+# words.
+_SKIPPED_TAGS = ("nr", "ns", "m", "q", "r", "d", "p", "c", "u", "x", "w", "e", "y", "o", "t", "f", "uj", "ul", "mq")
 _HAS_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _HAS_DIGIT = re.compile(r"\d")
 

@@ -10,7 +10,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any, Collection, Optional
 from urllib.parse import urlencode
 
@@ -21,6 +21,7 @@ from tickets.db import is_postgres
 from tickets.duplicates import phone_forms
 from tickets.models import Followup, SavedView, Ticket, TicketEvent
 from tickets.states import OPEN_SQL, OPEN_STATUSES
+from tickets.vocabulary import CHINA_TZ
 
 FINISHED_STATUSES = ("resolved", "closed", "rejected", "withdrawn")
 # Open tickets as the partial index ix_tickets_open_due_at states it, so that the deadline views read it.
@@ -75,6 +76,14 @@ class Filters:
     priority: str = ""
     unit: str = ""
     town: str = ""
+    # What the statistics drill down with: the days received (China Standard Time, both included), the
+    # station, the dispute type and the outcome; `counted` "1" leaves out duplicates, as the figures count.
+    received_from: str = ""
+    received_to: str = ""
+    station: str = ""
+    category: str = ""
+    outcome: str = ""
+    counted: str = ""
     sort: str = ""  # a key of SORTS, "-" in front for descending; empty: the view's own
 
     def __post_init__(self):
@@ -82,6 +91,18 @@ class Filters:
             raise BadQuery(f"unknown view {self.view!r}; views: {', '.join(VIEWS)}")
         if self.sort and self.sort.lstrip("-") not in SORTS:
             raise BadQuery(f"cannot sort by {self.sort!r}; columns: {', '.join(SORTS)}")
+        for name in ("received_from", "received_to"):
+            value = getattr(self, name)
+            try:
+                if value:
+                    date.fromisoformat(value)
+            except ValueError:
+                raise BadQuery(f"{name} {value!r} is not a date like 2026-11-30") from None
+
+    @property
+    def drilled(self) -> bool:
+        """True if the statistics' own filters narrow the queue (the page says so, with a way out)."""
+        return any((self.received_from, self.received_to, self.station, self.category, self.outcome, self.counted))
 
     @classmethod
     def from_query(cls, params: dict[str, str]) -> "Filters":
@@ -207,15 +228,25 @@ EVERYONE = Viewer()
 
 def _filter_clauses(session: Session, f: Filters, moments: Moments, viewer: Viewer) -> list[ColumnElement]:
     clauses = [_view_clause(f.view, moments, viewer.own_units), scope_clause(viewer.scope_units)]
-    for name in ("status", "channel", "kind", "priority", "town"):
+    for name in ("status", "channel", "kind", "priority", "town", "station", "category", "outcome"):
         value = getattr(f, name)
         if value:
             clauses.append(getattr(Ticket, name) == value)
     if f.unit:
         clauses.append(Ticket.assigned_unit == f.unit)
+    if f.received_from:
+        clauses.append(Ticket.received_at >= _cst_midnight(date.fromisoformat(f.received_from)))
+    if f.received_to:
+        clauses.append(Ticket.received_at < _cst_midnight(date.fromisoformat(f.received_to) + timedelta(days=1)))
+    if f.counted:
+        clauses.append(Ticket.status != "duplicate")
     if f.q:
         clauses.append(search_clause(session, f.q))
     return clauses
+
+
+def _cst_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), CHINA_TZ)
 
 
 def _encode(value: Any, ticket_id: int) -> str:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accounts import Viewer
 from tickets import worklist
+from tickets.handling import OUTCOMES
 from tickets.worklist import VIEWS, BadQuery, Filters
 from web import parts
 from web.page_auth import PageForbidden, current_user, form_user
@@ -105,5 +106,5 @@ def queue_page(ctx, viewer: Viewer, filters: Filters, after: Optional[str]) -> d
     towns = sorted({u.town for u in units if u.kind in ("branch", "station") and u.town})
     return dict(filters=filters, views=VIEWS, counts=counts, cap=worklist.COUNT_CAP, rows=rows,
                 next_after=page.next_after, first_page=after is not None, matching=matching, saved=saved,
-                channels=labels, towns=towns, last_event=last_event, sort=filters.order,
+                channels=labels, towns=towns, last_event=last_event, sort=filters.order, outcomes=OUTCOMES,
                 bulk_units=[(u.id, u.name) for u in units if u.kind != "bureau"])

@@ -1,5 +1,6 @@
-"""GET /api/stats/counts|handling|words: the figures of the statistics as JSON for scripts and BI tools, for a
-signed-in person and limited to the units they may see; the same functions as `onequeue stats`."""
+"""GET /stats: the statistics page of the back office; GET /api/stats/counts|handling|words: the same figures as
+JSON for scripts and BI tools. Both for a signed-in person and limited to the units they may see; the same
+functions as `onequeue stats`."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -10,7 +11,9 @@ from stats import figures
 from stats.models import DIMENSIONS
 from stats.periods import BadPeriod, parse_period
 from web import parts
-from web.page_auth import current_user
+from web.page_auth import PageForbidden, current_user
+from web.stats_page import stats_page
+from web.templating import render
 
 
 def _read(ctx, viewer: Viewer, period_text: str, read):
@@ -24,6 +27,17 @@ def _read(ctx, viewer: Viewer, period_text: str, read):
 
 def router(ctx) -> APIRouter:
     r = APIRouter()
+
+    @r.get("/stats")
+    def page(request: Request, viewer: Viewer = Depends(current_user)):
+        params = request.query_params
+        by = [d for d in (params.get("by") or "town", params.get("by2") or "") if d]
+        try:
+            period = parse_period(params.get("period") or "this-month")
+            figures.check_dimensions(by)
+        except (BadPeriod, figures.BadDimension) as exc:
+            raise PageForbidden(f"查询条件有误：{exc}", status_code=400)
+        return render(request, "stats.html", **stats_page(ctx, viewer, period, by))
 
     @r.get("/api/stats/counts")
     async def counts(request: Request, viewer: Viewer = Depends(current_user)):

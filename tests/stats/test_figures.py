@@ -112,6 +112,7 @@ def test_hot_words_count_tickets_and_a_duplicate_adds_none(counted):
     assert "七天无理由退货" in terms["E"]    # the domain dictionary keeps it whole
     assert terms["D"] == []
     assert "投诉" not in heat              # a stop word
+    assert words["rising"] == [] and not words["rising_judged"]   # four weeks with no tickets tell nothing
 
 
 def test_rising_words_are_well_above_their_own_baseline(db):
