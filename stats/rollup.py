@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import structlog
-from sqlalchemy import and_, delete, func, or_, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from stats.facts import Fact, IndustryOf, TermsOf, facts_of
@@ -23,9 +22,10 @@ from tickets.upsert import dialect_insert, insert_or_ignore
 log = structlog.get_logger("stats")
 
 MARK = "stats:last_event"  # the counters row holding the id of the last event the rollup has taken in
-# An event inserted before another may commit after it: the catch-up looks again at this much recent history.
+# An event inserted before another may commit after it: the catch-up looks again at this much recent history
+# (and at most this many events back, so the look costs a range of the primary key, not a scan).
 LOOK_BACK = timedelta(minutes=2)
-TERM_LENGTH = 32
+LOOK_BACK_EVENTS = 20000
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,10 @@ def catch_up(db: Database, deciders: Deciders = Deciders(), batch: int = 2000,
             rows = s.execute(select(TicketEvent.id, TicketEvent.ticket_id).where(TicketEvent.id > mark)
                              .order_by(TicketEvent.id).limit(batch)).all()
             ids = {r.ticket_id for r in rows}
-            if done == 0:  # once per run: the recent history again
+            if done == 0:  # once per run: the recent history again, through the primary key's range
                 since = utcnow() - LOOK_BACK
-                ids.update(s.scalars(select(TicketEvent.ticket_id).distinct()
-                                     .where(TicketEvent.id <= mark, TicketEvent.at >= since)))
+                ids.update(s.scalars(select(TicketEvent.ticket_id).distinct().where(
+                    TicketEvent.id > mark - LOOK_BACK_EVENTS, TicketEvent.id <= mark, TicketEvent.at >= since)))
             refresh(s, sorted(ids), deciders)
             if rows:
                 _set_mark(s, rows[-1].id)

@@ -2,13 +2,20 @@
 hand (tests/stats/history.py): the CST day boundary, the reassigned, returned and duplicate tickets."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from stats import MEASURES, StatsCell, catch_up, rebuild
 from stats.models import DIMENSIONS
+from tickets import Ticket, handling
+
+
+def ticket(s, ref: str) -> Ticket:
+    return s.scalars(select(Ticket).where(Ticket.source_ref == ref)).one()
 
 
 def cells(db) -> dict:
@@ -61,3 +68,36 @@ def test_a_change_after_the_catch_up_moves_the_count_rather_than_adding_one(db, 
     catch_up(db)  # the last minutes of history are looked at again: nothing is counted twice
     assert total(db, date(2026, 11, 30), "tickets") == 3
     assert total(db, date(2026, 11, 30), "duplicates") == 1
+
+
+@pytest.mark.postgres_only
+def test_an_event_that_commits_after_a_later_one_is_still_taken_in(db, steps):
+    """On PostgreSQL an event can get its id, then commit after an event with a higher id was taken in: the
+    catch-up looks at the last minutes of history again, so the ticket it changed is counted as it is."""
+    steps.take_in(db)
+    catch_up(db)
+    slow = db.sessions()   # holds its event, uncommitted, while another change commits and is taken in
+    handling.return_to_source(slow, ticket(slow, "C"), "user:food", "不属于本区管辖")
+    slow.flush()
+    with db.transaction() as s:
+        handling.accept(s, ticket(s, "E"), "user:food", "食品安全科")
+    catch_up(db)
+    slow.commit()
+    slow.close()
+    assert total(db, date(2026, 11, 30), "returned") == 0
+    catch_up(db)
+    assert total(db, date(2026, 11, 30), "returned") == 1
+    kept = cells(db)
+    rebuild(db)
+    assert cells(db) == kept
+
+
+@pytest.mark.postgres_only
+def test_workers_catching_up_at_once_count_each_change_once(db, steps):
+    steps.take_in(db)
+    steps.handle(db)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: catch_up(db, batch=2), range(4)))
+    kept = cells(db)
+    rebuild(db)
+    assert cells(db) == kept and total(db, date(2026, 11, 30), "tickets") == 3
