@@ -38,7 +38,8 @@ from tickets.duplicates import DuplicatePolicy
 from tickets.migrate import upgrade
 from tickets.withdrawal import withdrawn_at_source
 from watch import registry as businesses
-from watch.setup import aliases_from
+from watch.alerts import Warnings
+from watch.setup import alert_rules_from, aliases_from
 from writeback import DeliveryPolicy, deliver_due, reconcile
 
 log = structlog.get_logger("worker")
@@ -86,6 +87,8 @@ class Worker:
         self.deadlines = Deadlines(config.sla, units=lambda: self.dispatcher.units)  # as units.yaml reloads
         self.stats = deciders_from(config) if config.stats.enabled else None  # industries.yaml, hotwords.yaml
         self.aliases = aliases_from(config) if config.watch.enabled else None  # businesses.yaml
+        self.warnings = Warnings(alert_rules_from(config, self.dispatcher.units),   # alerts.yaml
+                                 units=lambda: self.dispatcher.units) if config.watch.enabled else None
         use_links(links_from(config))
         install_listeners()
         self.stopping = threading.Event()   # jobs that work through a long list look at it between items
@@ -139,10 +142,10 @@ class Worker:
         return catch_up(self.db, self.stats, stopping=self.stopping.is_set) if self.stats else None
 
     def watch_businesses(self):
-        """The business registry takes in new and changed tickets."""
+        """The business registry takes in new and changed tickets, and the early-warning rules look at them."""
         if self.aliases is None:
             return None
-        return businesses.catch_up(self.db, self.aliases, stopping=self.stopping.is_set)
+        return businesses.catch_up(self.db, self.aliases, hooks=[self.warnings], stopping=self.stopping.is_set)
 
     def jobs(self) -> list[tuple[str, Callable, float]]:
         j, wb = self.config.jobs, self.config.writeback

@@ -95,7 +95,8 @@ def cmd_health(ctx: Context, args) -> int:
 # function receives (ctx: Context, args) and returns the exit status.
 COMMAND_MODULES: tuple[str, ...] = ("cli.tickets_cmd", "cli.quarantine_cmd", "cli.outbox_cmd", "cli.sla_cmd",
                                     "cli.walkin", "cli.rules_cmd", "cli.sms_cmd", "cli.duplicates_cmd", "cli.users_cmd",
-                                    "cli.gazetteer_cmd", "cli.stats_cmd", "cli.businesses_cmd")
+                                    "cli.gazetteer_cmd", "cli.stats_cmd", "cli.businesses_cmd",
+                                    "cli.alerts_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

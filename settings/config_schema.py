@@ -113,6 +113,7 @@ class WatchConfig(Strict):
     catch_up_seconds: float = Field(10, gt=0, description="how often the business registry takes in new tickets")
     # Unset: the file onequeue ships beside the default config.yaml.
     businesses_file: Optional[str] = Field(None, description="businesses.yaml: aliases the registry joins")
+    alerts_file: Optional[str] = Field(None, description="alerts.yaml: early-warning rules and the duty contacts")
 
 
 class WritebackConfig(Strict):

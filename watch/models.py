@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tickets.db import Base, JsonDoc, UtcDateTime, utcnow
@@ -53,3 +53,44 @@ class BusinessEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+
+
+ALERT_STATUSES = ("open", "acknowledged", "closed")
+NOT_CLOSED_SQL = "status != 'closed'"
+
+
+class Alert(Base):
+    """An early warning: raised by a rule, acknowledged, then closed by a person with a note. One alert of a series
+    (a rule about one business) is not closed at a time; the tickets behind it are in alert_tickets."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("uq_alerts_series_not_closed", "series", unique=True, sqlite_where=text(NOT_CLOSED_SQL),
+              postgresql_where=text(NOT_CLOSED_SQL)),
+        Index("ix_alerts_status_raised_at", "status", "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(32))           # prepaid_flight | group_complaint
+    series: Mapped[str] = mapped_column(String(64))         # e.g. prepaid_flight:business:12
+    business_id: Mapped[Optional[int]] = mapped_column(ForeignKey("businesses.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))          # urgent | normal
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    summary: Mapped[str] = mapped_column(String(300))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    acknowledged_by: Mapped[Optional[str]] = mapped_column(String(64))
+    acknowledged_note: Mapped[Optional[str]] = mapped_column(Text)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    closed_by: Mapped[Optional[str]] = mapped_column(String(64))
+    closed_note: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class AlertTicket(Base):
+    """A ticket behind an alert; a ticket behind one alert of a series does not count towards the next."""
+
+    __tablename__ = "alert_tickets"
+
+    alert_id: Mapped[int] = mapped_column(Id, ForeignKey("alerts.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(Id, ForeignKey("tickets.id"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -23,7 +23,8 @@ ROUTE_MODULES: tuple[str, ...] = ("web.health_routes", "web.intake_routes", "web
                                   "web.auth_routes", "web.queue_routes", "web.ticket_routes",
                                   "web.admin_users_routes", "web.walkin_routes", "web.admin_ops_routes",
                                   "web.admin_rules_routes", "web.attachment_routes", "web.station_routes",
-                                  "web.progress_routes", "web.admin_gazetteer_routes", "web.stats_routes")
+                                  "web.progress_routes", "web.admin_gazetteer_routes", "web.stats_routes",
+                                  "web.alerts_routes")
 
 
 @dataclass
