@@ -90,6 +90,7 @@ def cmd_handling(ctx, args) -> int:
         print(f"{row['unit_label']}: {row['tickets']} tickets, accepted {row['accepted']} "
               f"(on time {row['accepted_on_time']}, 响应率 {_rate(row['acceptance_rate'])}), resolved "
               f"{row['resolved']} (on time {row['resolved_on_time']}), 解决率 {_rate(row['settlement_rate'])}, "
+              f"满意率 {_rate(row['satisfaction_rate'])} of {row['rated']} answers, "
               f"returned {row['returned']}, overdue now {row['overdue_now']}, recovered ¥{row['recovered']}")
     return 0
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, lazyload
 
 from sla.models import TicketClock
 from stats.models import DIMENSIONS, MEASURES
-from tickets.models import Ticket, TicketEvent
+from tickets.followup import SATISFIED_FROM
+from tickets.models import Followup, Ticket, TicketEvent
 from tickets.vocabulary import CHINA_TZ
 
 # A ticket is taken on (受理) by the first move to one of these; it is resolved while in one of RESOLVED.
@@ -72,14 +73,19 @@ def facts_of(session: Session, ticket_ids: Sequence[int], industry_of: Optional[
                                .where(TicketClock.ticket_id.in_(ticket_ids),
                                       TicketClock.clock.in_((ACCEPTANCE, RESOLUTION)))):
         clocks[row.ticket_id][row.clock] = row.due_at
-    return {t.id: fact_of(t, history[t.id], clocks[t.id], industry_of, terms_of) for t in tickets}
+    ratings = dict(session.execute(select(Followup.ticket_id, Followup.rating).where(
+        Followup.ticket_id.in_(ticket_ids), Followup.rating.is_not(None))).all())
+    return {t.id: fact_of(t, history[t.id], clocks[t.id], industry_of, terms_of, ratings.get(t.id))
+            for t in tickets}
 
 
 def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[str, Optional[datetime]],
-            industry_of: Optional[IndustryOf] = None, terms_of: Optional[TermsOf] = None) -> Fact:
+            industry_of: Optional[IndustryOf] = None, terms_of: Optional[TermsOf] = None,
+            rating: Optional[int] = None) -> Fact:
     """A ticket's fact. Every measure is of the ticket received that day: taken on within its acceptance
     deadline (a ticket with no such clock is on time when taken on), resolved now and by its resolution
-    deadline, returned at least once, and the amount recovered for the consumer."""
+    deadline, returned at least once, the amount recovered for the consumer, and the complainant's answer
+    (满意度, satisfied at 4 or 5)."""
     history = list(history)
     duplicate = ticket.status == "duplicate"
     taken_on = next((at for at, to in history if to in TAKEN_ON), None)
@@ -101,6 +107,8 @@ def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[s
         "accept_seconds": _seconds(ticket.received_at, taken_on) if counted else 0,
         "resolve_seconds": _seconds(ticket.received_at, resolved_at) if counted else 0,
         "recovered": Decimal(ticket.recovered_amount or 0) if counted and resolved_at else Decimal("0"),
+        "rated": counted if rating is not None else 0,
+        "satisfied": counted if rating is not None and rating >= SATISFIED_FROM else 0,
     }
     dims = {"channel": ticket.channel, "kind": ticket.kind or "", "category": ticket.category or "",
             "industry": decision.value, "town": ticket.town or "", "station": ticket.station or "",

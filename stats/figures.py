@@ -96,17 +96,15 @@ def _change(now: int, then: int) -> Optional[float]:
 def handling(session: Session, period: Period, scope: Scope = ALL_UNITS, now: Optional[datetime] = None) -> dict:
     """How well each unit handled the tickets received in the period: taken on (受理) and taken on within the
     deadline (响应率), resolved and resolved within the deadline, returned, outcomes (解决率 = settled of
-    resolved), the amount recovered and the mean hours to each step; and the unit's tickets overdue now."""
+    resolved), the complainants' answers (满意率 = satisfied of rated), the amount recovered and the mean hours
+    to each step; and the unit's tickets overdue now."""
     c = StatsCell
-    sums = [func.sum(getattr(c, m)) for m in ("tickets", "accepted", "accepted_on_time", "resolved",
-                                              "resolved_on_time", "returned", "accept_seconds", "resolve_seconds",
-                                              "recovered")]
+    sums = [func.sum(getattr(c, m)) for m in HANDLED]
     stmt = _scoped(_in(select(c.unit, c.outcome, *sums).group_by(c.unit, c.outcome), c, period), c, scope)
     units: dict[str, dict] = {}
     for unit, outcome, *v in session.execute(stmt):
         u = units.setdefault(unit, _blank())
-        for name, value in zip(("tickets", "accepted", "accepted_on_time", "resolved", "resolved_on_time",
-                                "returned", "accept_seconds", "resolve_seconds", "recovered"), v):
+        for name, value in zip(HANDLED, v):
             u[name] += value or 0
         if outcome:
             u["outcomes"][outcome] += int(v[3] or 0)
@@ -125,10 +123,12 @@ def handling(session: Session, period: Period, scope: Scope = ALL_UNITS, now: Op
     return {**period.as_dict(), "rows": rows, "total": _rates(total)}
 
 
+HANDLED = ("tickets", "accepted", "accepted_on_time", "resolved", "resolved_on_time", "returned", "accept_seconds",
+           "resolve_seconds", "recovered", "rated", "satisfied")
+
+
 def _blank() -> dict:
-    return {"tickets": 0, "accepted": 0, "accepted_on_time": 0, "resolved": 0, "resolved_on_time": 0,
-            "returned": 0, "accept_seconds": 0, "resolve_seconds": 0, "recovered": Decimal("0"),
-            "overdue_now": 0, "outcomes": defaultdict(int)}
+    return {**dict.fromkeys(HANDLED, 0), "recovered": Decimal("0"), "overdue_now": 0, "outcomes": defaultdict(int)}
 
 
 def _rates(u: dict) -> dict:
@@ -140,6 +140,7 @@ def _rates(u: dict) -> dict:
     out["acceptance_rate"] = _ratio(u["accepted_on_time"], u["tickets"])      # 响应率
     out["on_time_resolution_rate"] = _ratio(u["resolved_on_time"], u["resolved"])
     out["settlement_rate"] = _ratio(settled, u["resolved"])                   # 解决率
+    out["satisfaction_rate"] = _ratio(u["satisfied"], u["rated"])             # 满意率
     out["mean_hours_to_accept"] = _ratio(u["accept_seconds"] / 3600, u["accepted"], 1)
     out["mean_hours_to_resolve"] = _ratio(u["resolve_seconds"] / 3600, u["resolved"], 1)
     return out

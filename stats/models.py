@@ -18,7 +18,8 @@ from tickets.models import Id
 DIMENSIONS: tuple[str, ...] = ("channel", "kind", "category", "industry", "town", "station", "unit", "outcome")
 # What a cell adds up; `tickets` counts complaints once (a duplicate is in `duplicates` instead).
 MEASURES: tuple[str, ...] = ("tickets", "duplicates", "accepted", "accepted_on_time", "resolved",
-                             "resolved_on_time", "returned", "accept_seconds", "resolve_seconds", "recovered")
+                             "resolved_on_time", "returned", "accept_seconds", "resolve_seconds", "recovered",
+                             "rated", "satisfied")
 
 
 class StatsFact(Base):
@@ -46,6 +47,8 @@ class StatsFact(Base):
     accept_seconds: Mapped[int] = mapped_column(BigInteger)
     resolve_seconds: Mapped[int] = mapped_column(BigInteger)
     recovered: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    rated: Mapped[int] = mapped_column(Integer, default=0)       # the complainant answered 满意度
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)   # ... with 4 or 5
     industry_basis: Mapped[Optional[str]] = mapped_column(String(200))  # what decided the industry
     terms: Mapped[list] = mapped_column(JsonDoc, default=list)  # the hot words the ticket is counted under
 
@@ -76,6 +79,8 @@ class StatsCell(Base):
     accept_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     resolve_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     recovered: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal("0"))
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatsTermCell(Base):

@@ -1,7 +1,7 @@
 """A small day of tickets whose figures are worked out by hand in the tests: a ticket just before a China-Standard-
 Time midnight and one just after it, a reassigned ticket, a returned one, a duplicate, a resolution with an amount.
 
-    A  12345  2026-11-29 23:50  投诉  → st-daliang-01, accepted, resolved settled, ¥800 recovered
+    A  12345  2026-11-29 23:50  投诉  → st-daliang-01, accepted, resolved settled, ¥800 recovered, rated 5
     B  12345  2026-11-30 00:10  投诉  → st-daliang-01, reassigned to sd-amr-food
     C  12315  2026-11-30 09:00  投诉  → sd-amr-food, returned ("not ours")
     D  12315  2026-11-30 10:00  投诉  the same matter as B: a duplicate of B, never dispatched
@@ -25,7 +25,7 @@ from dispatch.job import dispatch_new
 from dispatch.reassign import reassign
 from settings.config_schema import load_config
 from sla import Deadlines, start_clocks_many
-from tickets import IncomingTicket, Ticket, duplicates, handling, store
+from tickets import IncomingTicket, Ticket, duplicates, followup, handling, store
 
 ROOT = Path(__file__).resolve().parents[2]
 CST = timezone(timedelta(hours=8))
@@ -74,12 +74,15 @@ def take_in(db) -> None:
 
 
 def handle(db) -> None:
-    """Then the units work: A accepted and resolved, B reassigned, C returned, E accepted, and G, a year late,
-    accepted past its acceptance deadline."""
+    """Then the units work: A accepted and resolved, and its complainant answers 5 (很满意); B reassigned, C
+    returned, E accepted, and G, a year late, accepted past its acceptance deadline."""
     with db.transaction() as s:
         handling.accept(s, ticket(s, "A"), "user:st1", "大良市场监管所")
         handling.resolve(s, ticket(s, "A"), "user:st1", "商家退还预付款800元", "大良市场监管所",
                          outcome="settled", recovered_amount=Decimal("800"))
+    with db.transaction() as s:
+        a = ticket(s, "A")
+        followup.record_rating(s, followup.open_followup(s, a, "+8613800000001"), 5, "sms")
     with db.transaction() as s:
         reassign(s, ticket(s, "B"), "sd-amr-food", "user:li", "食品经营，转食品科")
     with db.transaction() as s:

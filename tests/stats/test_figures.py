@@ -81,6 +81,8 @@ def test_handling_per_unit(counted):
     daliang, food = units["st-daliang-01"], units["sd-amr-food"]
     assert (daliang["tickets"], daliang["accepted_on_time"], daliang["resolved_on_time"]) == (1, 1, 1)
     assert daliang["outcomes"] == {"settled": 1} and daliang["settlement_rate"] == 1.0
+    assert (daliang["rated"], daliang["satisfied"], daliang["satisfaction_rate"]) == (1, 1, 1.0)
+    assert food["satisfaction_rate"] is None   # nobody answered: no rate, not 0%
     assert daliang["recovered"] == Decimal("800.00")
     assert daliang["overdue_now"] == 1   # F, received in October, is past its deadline by the 31st
     assert (food["tickets"], food["accepted"], food["returned"], food["resolved"]) == (3, 1, 1, 0)
