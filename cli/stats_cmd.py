@@ -17,9 +17,9 @@ def _scope(ctx, args):
 
 def _labels(ctx):
     from stats.labels import Labels
-    from stats.setup import industries_from
+    from stats.setup import districts_from, industries_from
 
-    return Labels.of(ctx.config, ctx.units, industries_from(ctx.config))
+    return Labels.of(ctx.config, ctx.units, industries_from(ctx.config), districts_from(ctx.config))
 
 
 def _figure(ctx, args, read):
@@ -132,7 +132,7 @@ def cmd_catch_up(ctx, args) -> int:
 
 def register(sub: Commands) -> None:
     stats = sub.add_group("stats", help="figures: counts by any dimension, handling per unit, hot words")
-    dims = "channel, kind, category, industry, town, station, unit, outcome"
+    dims = "channel, kind, category, industry, district, town, station, unit, outcome"
 
     def figure(name: str, help: str):
         p = stats.add_parser(name, help=help)

@@ -103,9 +103,10 @@ class JobsConfig(Strict):
 class StatsConfig(Strict):
     enabled: bool = True
     catch_up_seconds: float = Field(30, gt=0, description="how often the rollup takes in the tickets' history")
-    # Unset: the files onequeue ships (industries.yaml and hotwords.yaml beside the default config.yaml).
+    # Unset: the files onequeue ships (industries.yaml, hotwords.yaml, districts.yaml beside config.yaml).
     industries_file: Optional[str] = Field(None, description="the industry taxonomy")
     hotwords_file: Optional[str] = Field(None, description="hot words' dictionary and stop words")
+    districts_file: Optional[str] = Field(None, description="business districts (商圈) and their places")
 
 
 class WatchConfig(Strict):

@@ -41,14 +41,16 @@ class Fact:
     measures: dict[str, object]
     industry_basis: Optional[str] = None
     terms: list[str] = field(default_factory=list)
+    district_basis: Optional[str] = None
 
     def row(self) -> dict:
         return {"ticket_id": self.ticket_id, "day": self.day, **self.dims, **self.measures,
-                "industry_basis": self.industry_basis, "terms": self.terms}
+                "industry_basis": self.industry_basis, "terms": self.terms, "district_basis": self.district_basis}
 
 
-# Decides a ticket's industry and its hot words; both default to none until stats is given its taxonomy.
+# Decide a ticket's industry, its business district and its hot words; none until stats is given its files.
 IndustryOf = Callable[[Ticket], Decision]
+DistrictOf = Callable[[Ticket], Decision]
 TermsOf = Callable[[Ticket], list[str]]
 
 
@@ -58,7 +60,7 @@ def cst_day(moment: datetime) -> date:
 
 
 def facts_of(session: Session, ticket_ids: Sequence[int], industry_of: Optional[IndustryOf] = None,
-             terms_of: Optional[TermsOf] = None) -> dict[int, Fact]:
+             terms_of: Optional[TermsOf] = None, district_of: Optional[DistrictOf] = None) -> dict[int, Fact]:
     """The facts of the tickets that exist among `ticket_ids`, read in three statements whatever their number."""
     if not ticket_ids:
         return {}
@@ -75,13 +77,13 @@ def facts_of(session: Session, ticket_ids: Sequence[int], industry_of: Optional[
         clocks[row.ticket_id][row.clock] = row.due_at
     ratings = dict(session.execute(select(Followup.ticket_id, Followup.rating).where(
         Followup.ticket_id.in_(ticket_ids), Followup.rating.is_not(None))).all())
-    return {t.id: fact_of(t, history[t.id], clocks[t.id], industry_of, terms_of, ratings.get(t.id))
+    return {t.id: fact_of(t, history[t.id], clocks[t.id], industry_of, terms_of, ratings.get(t.id), district_of)
             for t in tickets}
 
 
 def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[str, Optional[datetime]],
             industry_of: Optional[IndustryOf] = None, terms_of: Optional[TermsOf] = None,
-            rating: Optional[int] = None) -> Fact:
+            rating: Optional[int] = None, district_of: Optional[DistrictOf] = None) -> Fact:
     """A ticket's fact. Every measure is of the ticket received that day: taken on within its acceptance
     deadline (a ticket with no such clock is on time when taken on), resolved now and by its resolution
     deadline, returned at least once, the amount recovered for the consumer, and the complainant's answer
@@ -96,6 +98,7 @@ def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[s
     resolve_due = due.get(RESOLUTION, ticket.due_at)
     counted = 0 if duplicate else 1
     decision = industry_of(ticket) if industry_of and not duplicate else Decision("")
+    district = district_of(ticket) if district_of and not duplicate else Decision("")
     measures = {
         "tickets": counted,
         "duplicates": 1 - counted,
@@ -111,11 +114,11 @@ def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[s
         "satisfied": counted if rating is not None and rating >= SATISFIED_FROM else 0,
     }
     dims = {"channel": ticket.channel, "kind": ticket.kind or "", "category": ticket.category or "",
-            "industry": decision.value, "town": ticket.town or "", "station": ticket.station or "",
+            "industry": decision.value, "district": district.value, "town": ticket.town or "", "station": ticket.station or "",
             "unit": ticket.assigned_unit or "", "outcome": (ticket.outcome or "") if resolved_at else ""}
     assert set(dims) == set(DIMENSIONS) and set(measures) == set(MEASURES)
     terms = terms_of(ticket) if terms_of and not duplicate else []
-    return Fact(ticket.id, cst_day(ticket.received_at), dims, measures, decision.basis, terms)
+    return Fact(ticket.id, cst_day(ticket.received_at), dims, measures, decision.basis, terms, district.basis)
 
 
 def _seconds(start: datetime, end: Optional[datetime]) -> int:

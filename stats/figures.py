@@ -192,12 +192,13 @@ def _terms(session: Session, period: Period, scope: Scope) -> dict[str, int]:
 
 
 def counted_as(session: Session, ticket_id: int) -> Optional[dict]:
-    """How one ticket is counted now: its industry with what decided it, and its hot words; None until the rollup
-    has taken it in."""
+    """How one ticket is counted now: its industry and its business district with what decided them, and its hot
+    words; None until the rollup has taken it in."""
     from stats.models import StatsFact
 
     fact = session.get(StatsFact, ticket_id)
     if fact is None:
         return None
-    return {"industry": fact.industry, "industry_basis": fact.industry_basis, "terms": list(fact.terms or []),
+    return {"industry": fact.industry, "industry_basis": fact.industry_basis, "district": fact.district,
+            "district_basis": fact.district_basis, "terms": list(fact.terms or []),
             "duplicate": bool(fact.duplicates)}

@@ -9,7 +9,8 @@ from tickets.handling import OUTCOMES
 from tickets.vocabulary import channel_label, kind_label
 
 NONE = "未填"
-DIMENSION_LABELS = {"channel": "渠道", "kind": "类型", "category": "纠纷类型", "industry": "行业", "town": "镇街",
+DIMENSION_LABELS = {"channel": "渠道", "kind": "类型", "category": "纠纷类型", "industry": "行业", "district": "商圈",
+                    "town": "镇街",
                     "station": "服务站", "unit": "承办单位", "outcome": "办理结果"}
 
 
@@ -18,15 +19,17 @@ class Labels:
     channels: dict[str, str] = field(default_factory=dict)
     unit_name: Callable[[str], Optional[str]] = lambda unit_id: None
     industry_name: Callable[[str], str] = lambda industry_id: industry_id
+    district_name: Callable[[str], str] = lambda district_id: district_id
 
     @classmethod
-    def of(cls, config, units=None, industries=None) -> "Labels":
+    def of(cls, config, units=None, industries=None, districts=None) -> "Labels":
         def unit_name(unit_id: str) -> Optional[str]:
             unit = units.get(unit_id) if units is not None else None
             return unit.name if unit else None
 
         return cls({ch.name: channel_label(ch) for ch in config.channels}, unit_name,
-                   industries.name if industries is not None else (lambda i: i))
+                   industries.name if industries is not None else (lambda i: i),
+                   districts.name if districts is not None else (lambda d: d))
 
     def label(self, dimension: str, value: str) -> str:
         if not value:
@@ -39,6 +42,8 @@ class Labels:
             return self.unit_name(value) or value
         if dimension == "industry":
             return self.industry_name(value)
+        if dimension == "district":
+            return self.district_name(value)
         if dimension == "outcome":
             return OUTCOMES.get(value, value)
         return value

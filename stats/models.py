@@ -15,7 +15,8 @@ from tickets.models import Id
 
 # The dimensions a cell of the rollup is keyed by, besides its day. "" stands for "not given" (a NULL could not
 # be part of the unique key on every backend).
-DIMENSIONS: tuple[str, ...] = ("channel", "kind", "category", "industry", "town", "station", "unit", "outcome")
+DIMENSIONS: tuple[str, ...] = ("channel", "kind", "category", "industry", "district", "town", "station", "unit",
+                               "outcome")
 # What a cell adds up; `tickets` counts complaints once (a duplicate is in `duplicates` instead).
 MEASURES: tuple[str, ...] = ("tickets", "duplicates", "accepted", "accepted_on_time", "resolved",
                              "resolved_on_time", "returned", "accept_seconds", "resolve_seconds", "recovered",
@@ -33,6 +34,7 @@ class StatsFact(Base):
     kind: Mapped[str] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(32))
     industry: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str] = mapped_column(String(40), default="")  # 商圈
     town: Mapped[str] = mapped_column(String(32))
     station: Mapped[str] = mapped_column(String(64))
     unit: Mapped[str] = mapped_column(String(64))
@@ -50,6 +52,7 @@ class StatsFact(Base):
     rated: Mapped[int] = mapped_column(Integer, default=0)       # the complainant answered 满意度
     satisfied: Mapped[int] = mapped_column(Integer, default=0)   # ... with 4 or 5
     industry_basis: Mapped[Optional[str]] = mapped_column(String(200))  # what decided the industry
+    district_basis: Mapped[Optional[str]] = mapped_column(String(200))  # what put it in its district
     terms: Mapped[list] = mapped_column(JsonDoc, default=list)  # the hot words the ticket is counted under
 
 
@@ -65,6 +68,7 @@ class StatsCell(Base):
     kind: Mapped[str] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(32))
     industry: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str] = mapped_column(String(40), default="")
     town: Mapped[str] = mapped_column(String(32))
     station: Mapped[str] = mapped_column(String(64))
     unit: Mapped[str] = mapped_column(String(64))

@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from stats.facts import Fact, IndustryOf, TermsOf, facts_of
+from stats.facts import DistrictOf, Fact, IndustryOf, TermsOf, facts_of
 from stats.models import DIMENSIONS, MEASURES, StatsCell, StatsFact, StatsTermCell
 from tickets.db import Database, is_postgres, utcnow
 from tickets.models import Counter, Ticket, TicketEvent
@@ -34,6 +34,7 @@ class Deciders:
 
     industry_of: Optional[IndustryOf] = None
     terms_of: Optional[TermsOf] = None
+    district_of: Optional[DistrictOf] = None
 
 
 def catch_up(db: Database, deciders: Deciders = Deciders(), batch: int = 2000,
@@ -66,7 +67,7 @@ def refresh(session: Session, ticket_ids: Sequence[int], deciders: Deciders = De
     """Recompute these tickets' facts and move their counts from the cells they were in to the cells they are in."""
     for start in range(0, len(ticket_ids), 500):
         chunk = list(ticket_ids[start:start + 500])
-        new = facts_of(session, chunk, deciders.industry_of, deciders.terms_of)
+        new = facts_of(session, chunk, deciders.industry_of, deciders.terms_of, deciders.district_of)
         old = {f["ticket_id"]: f for f in session.execute(
             select(StatsFact.__table__).where(StatsFact.ticket_id.in_(chunk))).mappings()}
         cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
@@ -120,7 +121,7 @@ def _set_mark(session: Session, event_id: int) -> None:
 def _stored(row) -> Fact:
     """A fact as it was stored, to be taken out of its cells."""
     return Fact(row["ticket_id"], row["day"], {d: row[d] for d in DIMENSIONS}, {m: row[m] for m in MEASURES},
-                row["industry_basis"], list(row["terms"] or []))
+                row["industry_basis"], list(row["terms"] or []), row["district_basis"])
 
 
 def _add(cells: dict, terms: dict, fact, sign: int) -> None:

@@ -1,6 +1,9 @@
-"""The deciders the rollup uses, built from the configuration: the industry taxonomy and the hot-word segmenter."""
+"""The deciders the rollup uses, built from the configuration: the industry taxonomy, the business districts and
+the hot-word segmenter."""
 from __future__ import annotations
 
+from stats.districts import DEFAULT_FILE as DEFAULT_DISTRICTS
+from stats.districts import Districts
 from stats.hotwords import DEFAULT_FILE as DEFAULT_HOTWORDS
 from stats.hotwords import Segmenter
 from stats.industries import DEFAULT_FILE as DEFAULT_INDUSTRIES
@@ -19,6 +22,11 @@ def segmenter_from(config) -> Segmenter:
     return Segmenter.from_file(config.path(name) if name else DEFAULT_HOTWORDS)
 
 
+def districts_from(config) -> Districts:
+    name = config.stats.districts_file
+    return Districts.from_file(config.path(name) if name else DEFAULT_DISTRICTS)
+
+
 def deciders_from(config) -> Deciders:
-    """Both files are read and checked here, so a worker with a broken one does not start."""
-    return Deciders(industries_from(config).decide, segmenter_from(config).terms_of)
+    """The files are read and checked here, so a worker with a broken one does not start."""
+    return Deciders(industries_from(config).decide, segmenter_from(config).terms_of, districts_from(config).decide)

@@ -101,11 +101,12 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
 
 
 def _counted(ctx, s: Session, ticket: Ticket) -> Optional[dict]:
-    """How the statistics count the ticket: its industry and why, and the hot words it is counted under."""
+    """How the statistics count the ticket: its industry and business district and why, and its hot words."""
     counted = counted_as(s, ticket.id)
     if counted is None:
         return None
-    return {**counted, "industry_name": parts.industries_of(ctx).name(counted["industry"])}
+    return {**counted, "industry_name": parts.industries_of(ctx).name(counted["industry"]),
+            "district_name": parts.districts_of(ctx).name(counted["district"]) if counted["district"] else ""}
 
 
 def allowed_actions(ticket: Ticket, viewer: Viewer) -> set[str]:

@@ -46,11 +46,18 @@ def industries_of(ctx):
     return _once(ctx, "industries", lambda: industries_from(ctx.config))
 
 
+def districts_of(ctx):
+    """The business districts of the configuration, read once per context."""
+    from stats.setup import districts_from
+
+    return _once(ctx, "districts", lambda: districts_from(ctx.config))
+
+
 def stats_labels(ctx):
-    """What the statistics call each dimension's values: channels, units and industries by name."""
+    """What the statistics call each dimension's values: channels, units, industries and districts by name."""
     from stats.labels import Labels
 
-    return Labels.of(ctx.config, units_of(ctx), industries_of(ctx))
+    return Labels.of(ctx.config, units_of(ctx), industries_of(ctx), districts_of(ctx))
 
 
 def moments(ctx, now: Optional[datetime] = None) -> Moments:

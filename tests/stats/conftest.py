@@ -2,7 +2,7 @@
 Time midnight and one just after it, a reassigned ticket, a returned one, a duplicate, a resolution with an amount.
 
     A  12345  2026-11-29 23:50  投诉  → st-daliang-01, accepted, resolved settled, ¥800 recovered, rated 5
-    B  12345  2026-11-30 00:10  投诉  → st-daliang-01, reassigned to sd-amr-food
+    B  12345  2026-11-30 00:10  投诉  → st-daliang-01, reassigned to sd-amr-food; at 华盖路步行街 (a 商圈)
     C  12315  2026-11-30 09:00  投诉  → sd-amr-food, returned ("not ours")
     D  12315  2026-11-30 10:00  投诉  the same matter as B: a duplicate of B, never dispatched
     E  12315  2026-11-30 11:00  咨询  → sd-amr-food, accepted
@@ -57,11 +57,13 @@ def take_in(db) -> None:
     with db.transaction() as s:
         store.ingest(s, "12345-sd", "12345", [
             incoming("A", at(29, 23, 50), business_name="顺德某健身会所", text="预付卡办了年卡，健身房突然关门"),
-            incoming("B", at(30, 0, 10), business_name="大良某火锅店", text="火锅店短斤缺两"),
+            incoming("B", at(30, 0, 10), business_name="大良某火锅店", text="火锅店短斤缺两",
+                     event_address="顺德区大良华盖路步行街18号"),
             incoming("F", datetime(2026, 10, 15, 10, tzinfo=CST), text="健身房预付卡退费难")])
         store.ingest(s, "12315-gd", "12315", [
             incoming("C", at(30, 9), business_name="外区某公司", text="不属于顺德的投诉"),
-            incoming("D", at(30, 10), business_name="大良某火锅店", text="火锅店短斤缺两，再次投诉"),
+            incoming("D", at(30, 10), business_name="大良某火锅店", text="火锅店短斤缺两，再次投诉",
+                     event_address="顺德区大良华盖路步行街18号"),
             incoming("E", at(30, 11), kind="consultation", text="七天无理由退货怎么办"),
             incoming("G", datetime(2025, 11, 20, 10, tzinfo=CST), text="小区门口的店不开发票")])
     with db.transaction() as s:

@@ -73,6 +73,17 @@ def test_industries_are_decided_and_kept_with_what_decided_them(counted):
     assert basis["D"] == ("", None)   # a duplicate is not counted under an industry
 
 
+def test_a_business_district_is_decided_from_the_address(counted):
+    with counted.transaction() as s:
+        fig = figures.counts(s, NOVEMBER, ["district", "unit"])
+        decided = {t.source_ref: (f.district, f.district_basis) for t, f in s.execute(
+            select(Ticket, StatsFact).join(StatsFact, StatsFact.ticket_id == Ticket.id))}
+    assert decided["B"] == ("daliang_huagai", "地址或商家名称含「华盖路步行街」")
+    assert decided["D"] == ("", None) and decided["E"] == ("", None)   # a duplicate; no address
+    assert {(r["district"], r["unit"]): r["tickets"] for r in fig["rows"] if r["district"]} == {
+        ("daliang_huagai", "sd-amr-food"): 1}
+
+
 def test_handling_per_unit(counted):
     with counted.transaction() as s:
         nov = figures.handling(s, NOVEMBER, now=datetime(2026, 12, 31, tzinfo=timezone.utc))
