@@ -2,7 +2,10 @@
 JSON, and the rollup they are read from taken up to date or made again from every ticket."""
 from __future__ import annotations
 
+import sys
+
 from cli.common import Commands, fail, print_json
+from stats import export
 
 
 def _scope(ctx, args):
@@ -40,6 +43,11 @@ class _Refused(Exception):
     pass
 
 
+def _print_csv(text: str) -> int:
+    sys.stdout.write(text)
+    return 0
+
+
 def _pct(value) -> str:
     return "-" if value is None else f"{value * 100:+.1f}%"
 
@@ -63,6 +71,8 @@ def cmd_counts(ctx, args) -> int:
     if args.json:
         print_json(data)
         return 0
+    if args.csv:
+        return _print_csv(export.counts_csv(data))
     print(f"{data['period']} (previous {data['previous_period']}, a year before {data['year_before_period']})")
     for row in data["rows"]:
         name = " × ".join(row[f"{d}_label"] for d in data["by"])
@@ -85,6 +95,8 @@ def cmd_handling(ctx, args) -> int:
     if args.json:
         print_json(data)
         return 0
+    if args.csv:
+        return _print_csv(export.handling_csv(data))
     print(f"{data['period']}: tickets received in the period, by the unit that has them")
     for row in [*data["rows"], {**data["total"], "unit_label": "total"}]:
         print(f"{row['unit_label']}: {row['tickets']} tickets, accepted {row['accepted']} "
@@ -105,6 +117,8 @@ def cmd_words(ctx, args) -> int:
     if args.json:
         print_json(data)
         return 0
+    if args.csv:
+        return _print_csv(export.words_csv(data))
     print(f"{data['period']}: hot words (tickets containing each)")
     for row in data["terms"]:
         print(f"{row['term']}: {row['tickets']} (previous period {row['previous']})"
@@ -140,7 +154,9 @@ def register(sub: Commands) -> None:
                        help="2026-11-30, 2026-W48, 2026-11, 2026-11-01..2026-11-15, today, this-week, this-month "
                             "(China Standard Time days; default this-month)")
         p.add_argument("--unit", help="only the tickets a person of this unit may see")
-        p.add_argument("--json", action="store_true")
+        out = p.add_mutually_exclusive_group()
+        out.add_argument("--json", action="store_true")
+        out.add_argument("--csv", action="store_true", help="the table as CSV (UTF-8 with BOM, for Excel)")
         return p
 
     counts = figure("counts", "complaints by one dimension or two crossed, against the previous period and a "

@@ -4,10 +4,11 @@ functions as `onequeue stats`."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from accounts import Viewer
-from stats import figures
+from stats import export, figures
 from stats.models import DIMENSIONS
 from stats.periods import BadPeriod, parse_period
 from web import parts
@@ -38,6 +39,29 @@ def router(ctx) -> APIRouter:
         except (BadPeriod, figures.BadDimension) as exc:
             raise PageForbidden(f"查询条件有误：{exc}", status_code=400)
         return render(request, "stats.html", **stats_page(ctx, viewer, period, by))
+
+    @r.get("/stats/{table}.csv")
+    def csv_table(request: Request, table: str, viewer: Viewer = Depends(current_user)):
+        """The page's tables as CSV: counts (with by and by2), handling or words."""
+        params = request.query_params
+        if table not in ("counts", "handling", "words"):
+            raise PageForbidden(f"没有名为 {table} 的统计表。", status_code=404)
+        by = [d for d in (params.get("by") or "town", params.get("by2") or "") if d]
+        labels = parts.stats_labels(ctx)
+        if table == "counts":
+            data = labels.add_to(_read(ctx, viewer, params.get("period", ""),
+                                       lambda s, p, scope: figures.counts(s, p, by, scope)), by)
+            text = export.counts_csv(data)
+        elif table == "handling":
+            data = labels.add_to(_read(ctx, viewer, params.get("period", ""),
+                                       lambda s, p, scope: figures.handling(s, p, scope)), ["unit"])
+            text = export.handling_csv(data)
+        else:
+            data = _read(ctx, viewer, params.get("period", ""), lambda s, p, scope: figures.hot_words(s, p, scope))
+            text = export.words_csv(data)
+        name = f"{table}-{data['period']}.csv".replace("..", "_")
+        return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @r.get("/api/stats/counts")
     async def counts(request: Request, viewer: Viewer = Depends(current_user)):

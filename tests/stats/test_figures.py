@@ -3,6 +3,8 @@ crossed against the month before and a year before, handling per unit, industrie
 words; through the functions and through `onequeue stats ... --json`."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -162,6 +164,10 @@ def test_the_command_line_gives_the_same_figures_as_json(counted, db_url, tmp_pa
                      config]) == 0
     out = capsys.readouterr().out
     assert "大良" in out and "recovered ¥800.00" in out and "食品" not in out
+    assert onequeue(["stats", "handling", "--period", "2026-11", "--csv", "--config", config]) == 0
+    table = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
+    assert table[0][:5] == ["承办单位", "件数", "已受理", "按时受理", "响应率"]
+    assert table[-1][0] == "合计" and table[-1][1] == "4" and table[-1][-1] == "800.00"
     assert onequeue(["stats", "counts", "--by", "colour", "--config", config]) == 1
     assert "unknown dimension 'colour'" in capsys.readouterr().err
     assert onequeue(["stats", "words", "--period", "2026-13", "--config", config]) == 1

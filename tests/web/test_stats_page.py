@@ -3,8 +3,11 @@ and the bars, and clicks a town's bar to see that town's tickets in the queue. T
 stand-in through the real worker, which also keeps the rollup current."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import Counter
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
@@ -35,6 +38,13 @@ def test_a_towns_bar_drills_down_to_its_tickets_in_the_queue(site, hotline, make
     assert page.locator(".stats-summary b").inner_text() == str(len(tickets))
     cells = page.locator("table.stats-counts tbody tr").filter(has_text=town).locator("td")
     assert cells.nth(1).inner_text() == str(n)
+
+    with page.expect_download() as download:   # the same table as a spreadsheet reads it
+        page.locator("h2 a.csv").first.click()
+    table = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    assert table[0][:2] == ["镇街", "投诉件数"]
+    assert {row[0]: int(row[1]) for row in table[1:-1]} == dict(by_town)
+    assert table[-1][:2] == ["合计", str(len(tickets))]
 
     page.locator(f"svg.bars g.bar[data-name='{town}'] a").click()
     page.wait_for_url(re.compile(r".*/\?.*town="))
