@@ -1,5 +1,5 @@
-"""`onequeue businesses list|show|merge|split|rematch` (administrators): the businesses the tickets are about, one
-however each channel spells it, joined or parted by hand where the registry could not tell."""
+"""`onequeue businesses list|show|merge|split|rematch|watched|watch|unwatch` (administrators): the businesses the tickets are about, one
+however each channel spells it, joined or parted by hand where the registry could not tell, and the watch list."""
 from __future__ import annotations
 
 from cli.common import Commands, china_time, fail, print_json
@@ -30,6 +30,16 @@ def register(sub: Commands) -> None:
     split.set_defaults(func=cmd_split)
     group.add_parser("rematch", help="match every ticket again, after businesses.yaml was edited"
                      ).set_defaults(func=cmd_rematch)
+    watched = group.add_parser("watched", help="the watch list (重点监控): who is on it, since when and why")
+    watched.add_argument("--json", action="store_true")
+    watched.set_defaults(func=cmd_watched)
+    for name, what in (("watch", "put a business on the watch list (重点监控), with the reason"),
+                       ("unwatch", "take a business off the watch list, with the reason")):
+        p = group.add_parser(name, help=what)
+        p.add_argument("business", help="its id or credit code")
+        p.add_argument("--reason", required=True)
+        p.add_argument("--actor", default="admin:cli", help="who decides, for the record")
+        p.set_defaults(func=cmd_watch if name == "watch" else cmd_unwatch)
 
 
 def cmd_list(ctx, args) -> int:
@@ -68,7 +78,54 @@ def cmd_show(ctx, args) -> int:
               f"{t['business_name'] or ''}  (by {t['matched_by']})" + (f"  {t['note']}" if t["note"] else ""))
     for e in data["events"]:
         print(f"  {china_time(e['at'])} {e['actor']} {e['action']} {e['detail']}")
+    for w in data["watch_history"]:
+        print(f"  watch list: on {china_time(w['entered_at'], False)} by {w['entered_by']} ({w['by_rule']}): "
+              f"{w['reason']}" + (f"; off {china_time(w['left_at'], False)} by {w['left_by']}: {w['left_reason']}"
+                                  if w["left_at"] else "  (on it now)"))
     return 0
+
+
+def cmd_watched(ctx, args) -> int:
+    from watch import watchlist
+
+    with ctx.db.transaction() as s:
+        rows = watchlist.watched(s)
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("the watch list is empty")
+        return 0
+    for r in rows:
+        print(f"{r['business_id']:>6}  {r['name']}  {r['town'] or '-'}  since {china_time(r['entered_at'], False)} "
+              f"({r['by_rule']}, {r['entered_by']}): {r['reason']}")
+    return 0
+
+
+def _watch_step(ctx, args, what: str, step) -> int:
+    from watch import registry, watchlist
+
+    try:
+        with ctx.db.transaction() as s:
+            business = registry.get(s, args.business)
+            step(s, business)
+            print(f"business {business.id} ({business.name}): "
+                  + ("on the watch list" if what == "watch" else "off the watch list"))
+    except (registry.BusinessNotFound, watchlist.WatchRefused) as exc:
+        return fail(f"businesses {what}: {exc}")
+    return 0
+
+
+def cmd_watch(ctx, args) -> int:
+    from watch import watchlist
+
+    return _watch_step(ctx, args, "watch", lambda s, b: watchlist.enter(s, b, args.actor, args.reason))
+
+
+def cmd_unwatch(ctx, args) -> int:
+    from watch import watchlist
+
+    return _watch_step(ctx, args, "unwatch", lambda s, b: watchlist.leave(s, b, args.actor, args.reason))
 
 
 def cmd_merge(ctx, args) -> int:

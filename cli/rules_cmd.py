@@ -143,7 +143,7 @@ def _facts_from_json(text: str):
 
 
 def cmd_rules_explain(ctx, args) -> int:
-    from dispatch.job import facts_of
+    from dispatch.job import facts_in
     from dispatch.rules_check import rule_lines
     from tickets import store
 
@@ -162,7 +162,7 @@ def cmd_rules_explain(ctx, args) -> int:
                 ticket = store.get_by_number(s, args.number)
             except store.TicketNotFound as exc:
                 return fail(str(exc))
-            facts = facts_of(ticket)
+            facts = facts_in(s, [ticket])[ticket.id]
             ticket_info = {"number": ticket.number, "status": ticket.status, "assigned_unit": ticket.assigned_unit,
                            "assigned_unit_name": _unit_name(dispatcher, ticket.assigned_unit)}
     decision = dispatcher.decide(facts, explain=True)

@@ -23,6 +23,7 @@ class TicketFacts:
     walk_in_station: str | None = None      # the station a walk-in visit was taken at
     category: str | None = None             # a dispute nature the source already gave, if any
     received_at: datetime | None = None
+    business_watched: bool = False          # the business is on the watch list (重点监控)
 
 
 @dataclass(frozen=True, slots=True)

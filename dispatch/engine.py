@@ -36,7 +36,7 @@ class _Ctx:
     """The facts a rule looks at, with the fields rules may change (category, priority) mutable."""
 
     __slots__ = ("channel", "channel_kind", "kind", "category", "group", "priority", "town", "station",
-                 "words", "biz", "addr", "amount")
+                 "words", "biz", "addr", "amount", "watched")
 
 
 @lru_cache(maxsize=1)
@@ -91,6 +91,10 @@ def _compile(cond: Condition) -> tuple[Test | None, tuple | None]:
         high = cond.amount.max if cond.amount.max is not None else float("inf")
         why_amt = f"amount not within {cond.amount.min or 0:g}..{'' if high == float('inf') else f'{high:g}'}"
         tests.append(lambda c: None if c.amount is not None and low <= c.amount <= high else why_amt)
+    if cond.business_watched is not None:
+        want = cond.business_watched
+        why_watch = "the business is not on the watch list" if want else "the business is on the watch list"
+        tests.append(lambda c: None if c.watched == want else why_watch)
     for child in cond.all_ or []:
         test, guard = _compile(child)
         if test is not None:
@@ -291,6 +295,7 @@ class Dispatcher:
         ctx.biz = _found(auto["biz"], facts.business_name)
         ctx.addr = _found(auto["addr"], f"{facts.event_address or ''}\n{facts.business_address or ''}")
         ctx.amount = facts.amount
+        ctx.watched = facts.business_watched
 
         trace: list[TraceStep] = []
         unit_id, triage, decided_by, reason = None, False, None, ""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Sequence
 
 import structlog
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from tickets import store
 from tickets.db import Database, is_postgres
 from tickets.duplicates import DuplicatePolicy, link_duplicates
 from tickets.models import Ticket
+from watch.watchlist import watched_tickets
 
 log = structlog.get_logger("dispatch")
 
@@ -37,7 +38,7 @@ class Dispatched:
 DispatchHook = Callable[[Session, list[Dispatched]], None]
 
 
-def facts_of(ticket: Ticket):
+def facts_of(ticket: Ticket, watched: bool = False):
     from dispatch import TicketFacts
 
     return TicketFacts(
@@ -45,8 +46,14 @@ def facts_of(ticket: Ticket):
         text=ticket.text or "", event_address=ticket.event_address, business_name=ticket.business_name,
         business_address=ticket.business_address, area_code=ticket.area_code,
         amount=float(ticket.amount) if ticket.amount is not None else None, priority=ticket.priority,
-        walk_in_station=ticket.intake_station,
+        walk_in_station=ticket.intake_station, business_watched=watched,
     )
+
+
+def facts_in(session: Session, tickets: Sequence[Ticket]) -> dict[int, object]:
+    """The facts of these tickets by id, with whether their business is on the watch list (explain, replay)."""
+    watched = watched_tickets(session, tickets)
+    return {t.id: facts_of(t, t.id in watched) for t in tickets}
 
 
 def dispatch_new(db: Database, dispatcher, hooks: Iterable[DispatchHook] = (), limit: int = 200,
@@ -122,8 +129,9 @@ def decide(session: Session, tickets: list[Ticket], dispatcher, hooks: list[Disp
         tickets = [t for t in tickets if t.id not in linked]
     moves: list[tuple[Ticket, str, str, dict]] = []
     units: list[Optional[str]] = []
+    watched = watched_tickets(session, tickets)   # the watch list, for rules that ask `business_watched`
     for ticket in tickets:
-        decision = dispatcher.decide(facts_of(ticket))
+        decision = dispatcher.decide(facts_of(ticket, ticket.id in watched))
         ticket.town = decision.town
         ticket.station = decision.station
         ticket.category = decision.category or ticket.category

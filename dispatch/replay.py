@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, lazyload
 from tickets.models import Ticket, TicketEvent
 
 from dispatch.engine import Dispatcher
-from dispatch.job import facts_of
+from dispatch.job import facts_in
 
 TRIAGE = "triage"          # where a ticket no rule assigns goes
 UNDECIDED = "undecided"    # (against the history) a ticket never dispatched, e.g. withdrawn first
@@ -57,8 +57,9 @@ def replay(session: Session, new: Dispatcher, since: datetime, current: Optional
             return result
         last_id = tickets[-1].id
         recorded = _recorded(session, [t.id for t in tickets]) if current is None else {}
+        all_facts = facts_in(session, tickets)
         for ticket in tickets:
-            facts = facts_of(ticket)
+            facts = all_facts[ticket.id]
             if current is not None:
                 old = current.decide(facts)
                 before, before_rule = _where(old), old.rule_id

@@ -125,6 +125,7 @@ class Condition(BaseModel):
     address: Words | None = None          # the event or business address contains one of these
     business: Words | None = None         # the business name contains one of these
     amount: AmountRange | None = None
+    business_watched: bool | None = None  # the business is (true) or is not (false) on the watch list (重点监控)
 
     @field_validator("town")
     @classmethod

@@ -3,7 +3,7 @@ texted when one raises an alert. Validated like the other YAML files (file, line
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -47,6 +47,19 @@ class GroupComplaint(Strict):
     words: list[str] = Field(default_factory=list, description="words by which one ticket speaks for many")
 
 
+class FailedCases(Strict):
+    count: int = Field(3, ge=1, description="cases not settled (调解不成功) or open past their deadline")
+    days: float = Field(90, gt=0, description="... among the business's tickets of this many days")
+
+
+class WatchListRules(Strict):
+    """The rules that put a business on the watch list (重点监控) by themselves."""
+
+    after_alerts: list[Literal["prepaid_flight", "group_complaint"]] = Field(
+        default_factory=list, description="an alert of these rules about a business puts it on the list")
+    failed_cases: Optional[FailedCases] = None
+
+
 class Duty(Strict):
     unit: str = Field(min_length=1, description="the unit of units.yaml whose contacts are on duty")
     roles: list[str] = Field(default_factory=list, description="only its contacts of these roles; empty: all")
@@ -57,6 +70,7 @@ class AlertsFile(Strict):
     template: str = Field(min_length=1, description="the SMS to the duty contacts")
     prepaid_flight: PrepaidFlight
     group_complaint: GroupComplaint
+    watch_list: WatchListRules = Field(default_factory=WatchListRules)
 
     @field_validator("template")
     @classmethod

@@ -52,8 +52,25 @@ class Warnings:
     rules: AlertsFile
     units: Callable[[], object]   # the units directory as last loaded (the duty unit's contacts)
 
-    def __call__(self, session: Session, linked: Sequence) -> list[Alert]:
-        return evaluate(session, {l.business_id for l in linked}, self.rules, self.units())
+    def __call__(self, session: Session, linked: Sequence, touched: Iterable[int] = ()) -> list[Alert]:
+        from watch import watchlist
+
+        businesses = {l.business_id for l in linked}
+        raised = evaluate(session, businesses, self.rules, self.units())
+        w = self.rules.watch_list
+        for alert in raised:
+            if alert.rule in w.after_alerts and alert.business_id is not None:
+                watchlist.enter(session, session.get(Business, alert.business_id), "watch",
+                                f"{RULE_LABELS[alert.rule]}预警 {alert.id}：{alert.summary}", rule="after_alert")
+        if w.failed_cases is not None:
+            for business_id in sorted(businesses | set(touched)):
+                n = watchlist.failed_cases(session, business_id, w.failed_cases.days)
+                if n >= w.failed_cases.count and not watchlist.left_since(session, business_id,
+                                                                          w.failed_cases.days):
+                    watchlist.enter(session, session.get(Business, business_id), "watch",
+                                    f"{w.failed_cases.days:g}天内{n}宗调解不成功或超期", rule="failed_cases")
+        watchlist.flag(session, [l.ticket_id for l in linked])
+        return raised
 
 
 def evaluate(session: Session, business_ids: Iterable[int], rules: AlertsFile, units) -> list[Alert]:

@@ -94,3 +94,24 @@ class AlertTicket(Base):
     alert_id: Mapped[int] = mapped_column(Id, ForeignKey("alerts.id"), primary_key=True)
     ticket_id: Mapped[int] = mapped_column(Id, ForeignKey("tickets.id"), primary_key=True, index=True)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class WatchEntry(Base):
+    """A business's time on the watch list (重点监控): who or which rule put it there and why, and who took it off
+    and why. A business is watched while it has an entry not yet left; every entry and exit stays on record."""
+
+    __tablename__ = "watch_list"
+    __table_args__ = (
+        Index("uq_watch_list_business_current", "business_id", unique=True, sqlite_where=text("left_at IS NULL"),
+              postgresql_where=text("left_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    rule: Mapped[Optional[str]] = mapped_column(String(32))  # the alerts.yaml rule, or None when put by hand
+    reason: Mapped[str] = mapped_column(Text)
+    entered_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    entered_by: Mapped[str] = mapped_column(String(64))
+    left_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    left_by: Mapped[Optional[str]] = mapped_column(String(64))
+    left_reason: Mapped[Optional[str]] = mapped_column(Text)

@@ -24,6 +24,7 @@ log = structlog.get_logger("watch")
 
 MARK = "watch:last_event"  # the counters row holding the id of the last event the registry has taken in
 LOOK_BACK = timedelta(minutes=2)  # an event inserted before another may commit after it
+LOOK_BACK_EVENTS = 20000          # ... and at most this many events back: a range of the primary key, not a scan
 
 
 class BusinessNotFound(LookupError):
@@ -38,7 +39,8 @@ class Linked:
     business_id: int
 
 
-OnLinked = Callable[[Session, list[Linked]], None]
+# Called with the tickets newly placed and the businesses of every ticket looked at (a resolved ticket's too).
+OnLinked = Callable[[Session, list[Linked], set[int]], None]
 
 
 def catch_up(db: Database, aliases: Aliases = Aliases(), hooks: Sequence[OnLinked] = (), batch: int = 2000,
@@ -55,11 +57,15 @@ def catch_up(db: Database, aliases: Aliases = Aliases(), hooks: Sequence[OnLinke
             ids = {r.ticket_id for r in rows}
             if first:
                 ids.update(s.scalars(select(TicketEvent.ticket_id).distinct().where(
-                    TicketEvent.id <= mark, TicketEvent.at >= utcnow() - LOOK_BACK)))
+                    TicketEvent.id > mark - LOOK_BACK_EVENTS, TicketEvent.id <= mark,
+                    TicketEvent.at >= utcnow() - LOOK_BACK)))
                 first = False
             linked = match(s, sorted(ids), aliases)
-            for hook in hooks:
-                hook(s, linked)
+            if hooks:
+                touched = set(s.scalars(select(BusinessTicket.business_id).distinct().where(
+                    BusinessTicket.ticket_id.in_(sorted(ids))))) if ids else set()
+                for hook in hooks:
+                    hook(s, linked, touched)
             if rows:
                 _set_mark(s, rows[-1].id)
             placed += len(linked)
@@ -282,9 +288,12 @@ def show(session: Session, ref: str | int) -> dict:
         spellings[r.business_name or ""] = spellings.get(r.business_name or "", 0) + 1
     events = session.scalars(select(BusinessEvent).where(BusinessEvent.business_id == business.id)
                              .order_by(BusinessEvent.id)).all()
+    from watch.watchlist import current_entry, history
+
     return dict(
         id=business.id, name=business.name, town=business.town, credit_code=business.credit_code,
-        merged_into=business.merged_into, spellings=spellings,
+        merged_into=business.merged_into, spellings=spellings, watched=current_entry(session, business.id) is not None,
+        watch_history=history(session, business.id),
         tickets=[dict(number=r.number, channel=r.channel, received_at=r.received_at, business_name=r.business_name,
                       business_code=r.business_code, status=r.status, matched_by=r.matched_by, note=r.note)
                  for r in rows],

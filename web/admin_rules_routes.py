@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Form, Request
 
 from accounts import Viewer
-from dispatch.job import facts_of
+from dispatch.job import facts_in
 from dispatch.replay import replay
 from dispatch.rules_check import check_text
 from tickets import store
@@ -70,7 +70,7 @@ def explain(ctx, number: str) -> dict:
             ticket = store.get_by_number(s, number)
         except store.TicketNotFound:
             return dict(error=f"没有编号为 {number} 的工单。")
-        facts = facts_of(ticket)
+        facts = facts_in(s, [ticket])[ticket.id]
         current = ticket.assigned_unit
     decision = dispatcher.decide(facts, explain=True)
     units = dispatcher.units
