@@ -161,3 +161,39 @@ def test_a_wrong_alerts_file_is_named_by_file_line_and_field(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_alert_rules(bad, units)
     assert "template: " in str(err.value) and "{phone}" in str(err.value)
+
+
+@pytest.mark.postgres_only
+def test_two_workers_catching_up_at_once_raise_one_alert_and_one_sms(config, sms_provider, capsys):
+    # given three complaints of a flight stored, and two workers on one database
+    workers = [Worker(load_config(config)) for _ in range(2)]
+    workers[0].prepare()
+    try:
+        for i, hours in enumerate((0, 1, 2)):
+            at = START + timedelta(hours=hours)
+            with workers[0].db.transaction() as s:
+                store.ingest(s, "12345-shunde", "12345", [IncomingTicket(
+                    source_ref=f"W-{i}", source_updated_at=at, received_at=at, title="预付卡投诉", text=FLIGHT,
+                    business_name="悦动健身", event_address="大良街道华盖路88号", complainant_phone=str(next(PHONES)))])
+        # when both run the registry's job at the same moment
+        import threading
+
+        start = threading.Barrier(2)
+
+        def run(w):
+            start.wait()
+            w.watch_businesses()
+
+        threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        for w in workers:
+            w.send_sms()
+        # then there is one alert, and the duty contact is texted once
+        assert len(alerts(capsys, config)) == 1
+        assert len(sms_provider.messages_to(DUTY)) == 1
+    finally:
+        for w in workers:
+            w.db.dispose()
