@@ -124,6 +124,8 @@ class Worker:
         plan_many(session, [dispatch_notice(d.ticket, d.unit, template, d.event_id) for d in dispatched])
         if self.config.sla.enabled:
             start_clocks_many(session, self.deadlines, [(d.ticket, d.unit) for d in dispatched])
+        if dispatched and self.config.watch.enabled:   # the early-warning rules look at them now, not in 10 s
+            wake.work_for(session, "watch")
 
     def scan_deadlines(self):
         return scan_due(self.db, self.deadlines) if self.config.sla.enabled else None

@@ -21,7 +21,7 @@ from tickets.db import is_postgres
 log = structlog.get_logger(__name__)
 
 CHANNEL = "onequeue_wake"
-JOBS = ("dispatch", "sms", "outbox")
+JOBS = ("dispatch", "sms", "outbox", "watch")
 
 _subscribers: dict[str, list[Callable[[], None]]] = {}
 _lock = threading.Lock()

@@ -197,3 +197,28 @@ def test_two_workers_catching_up_at_once_raise_one_alert_and_one_sms(config, sms
     finally:
         for w in workers:
             w.db.dispose()
+
+
+def test_a_running_worker_texts_the_alert_as_soon_as_the_third_complaint_is_dispatched(tmp_path, db, db_url,
+                                                                                      sms_provider):
+    import time
+
+    from simulators.testing import running_worker, wait_for
+
+    # given a worker running as `onequeue run` runs it, whose registry job comes round only every ten minutes
+    nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
+    config = load_config(write_config(tmp_path / "config.yaml", db_url, nowhere, sms_provider,
+                                      extra="watch:\n  catch_up_seconds: 600\n"))
+    with running_worker(config) as worker:
+        time.sleep(0.5)   # its first round of jobs is over
+        # when three complaints of a flight arrive
+        started = time.monotonic()
+        for i in range(3):
+            at = datetime.now(CST) - timedelta(hours=3 - i)
+            with worker.db.transaction() as s:
+                store.ingest(s, "12345-shunde", "12345", [IncomingTicket(
+                    source_ref=f"R-{i}", source_updated_at=at, received_at=at, title="预付卡投诉", text=FLIGHT,
+                    business_name="悦动健身", event_address="大良街道华盖路88号", complainant_phone=str(next(PHONES)))])
+        # then the duty contact has the alert within seconds, woken by the dispatch, not by the interval
+        wait_for(lambda: sms_provider.messages_to(DUTY), "the alert's SMS to the duty contact", seconds=15)
+        assert time.monotonic() - started < 15
