@@ -92,7 +92,7 @@ def dossier_of(ctx, s: Session, ticket: Ticket, viewer: Viewer) -> dict:
         satisfaction=_satisfaction(loop),
         actions=allowed_actions(ticket, viewer) | ({"callback"} if loop and loop.callback == "due" else set()),
         writes_back=parts.writes_back(ctx, ticket.channel),
-        explanation=_explanation(ctx, ticket) if ticket.status == "triage" else None,
+        explanation=_explanation(ctx, s, ticket) if ticket.status == "triage" else None,
         units=[(u.id, u.name) for u in units if u.kind != "bureau"],
         outcomes=handling.OUTCOMES, common_results=COMMON_RESULTS, done=None, error=None, failed=None,
         last_event=changes_since(s, None)[0], photos=photos_of(s, ticket.id),
@@ -171,12 +171,13 @@ def _detail(detail: dict, units) -> str:
     return "；".join(words)
 
 
-def _explanation(ctx, ticket: Ticket) -> Optional[list[tuple[str, bool, str]]]:
-    """Why no rule decided: each rule tried, whether it matched, and why (the dispatcher's own trace)."""
-    from dispatch.job import facts_of
+def _explanation(ctx, s: Session, ticket: Ticket) -> Optional[list[tuple[str, bool, str]]]:
+    """Why no rule decided: each rule tried, whether it matched, and why (the dispatcher's own trace, on the
+    same facts dispatch reads, the watch list included)."""
+    from dispatch.job import facts_in
 
     try:
-        decision = parts.dispatcher_of(ctx).decide(facts_of(ticket))
+        decision = parts.dispatcher_of(ctx).decide(facts_in(s, [ticket])[ticket.id])
     except Exception:  # an explanation is a help, never a reason for the page to fail
         return None
     return [tuple(step) for step in (decision.trace or [])][:40]
