@@ -2,6 +2,7 @@
 which day, which dimension values and which handling measures a ticket adds to the rollup."""
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,10 +43,12 @@ class Fact:
     industry_basis: Optional[str] = None
     terms: list[str] = field(default_factory=list)
     district_basis: Optional[str] = None
+    text_digest: Optional[str] = None  # of the words the terms were cut from
 
     def row(self) -> dict:
         return {"ticket_id": self.ticket_id, "day": self.day, **self.dims, **self.measures,
-                "industry_basis": self.industry_basis, "terms": self.terms, "district_basis": self.district_basis}
+                "industry_basis": self.industry_basis, "terms": self.terms, "district_basis": self.district_basis,
+                "text_digest": self.text_digest}
 
 
 # Decide a ticket's industry, its business district and its hot words; none until stats is given its files.
@@ -60,8 +63,10 @@ def cst_day(moment: datetime) -> date:
 
 
 def facts_of(session: Session, ticket_ids: Sequence[int], industry_of: Optional[IndustryOf] = None,
-             terms_of: Optional[TermsOf] = None, district_of: Optional[DistrictOf] = None) -> dict[int, Fact]:
-    """The facts of the tickets that exist among `ticket_ids`, read in three statements whatever their number."""
+             terms_of: Optional[TermsOf] = None, district_of: Optional[DistrictOf] = None,
+             known_terms: Optional[dict[int, tuple[Optional[str], list]]] = None) -> dict[int, Fact]:
+    """The facts of the tickets that exist among `ticket_ids`, read in four statements whatever their number.
+    `known_terms` (ticket id → text digest, terms) spares cutting a text again that has not changed."""
     if not ticket_ids:
         return {}
     tickets = list(session.scalars(select(Ticket).options(lazyload(Ticket.events)).where(Ticket.id.in_(ticket_ids))))
@@ -77,13 +82,15 @@ def facts_of(session: Session, ticket_ids: Sequence[int], industry_of: Optional[
         clocks[row.ticket_id][row.clock] = row.due_at
     ratings = dict(session.execute(select(Followup.ticket_id, Followup.rating).where(
         Followup.ticket_id.in_(ticket_ids), Followup.rating.is_not(None))).all())
-    return {t.id: fact_of(t, history[t.id], clocks[t.id], industry_of, terms_of, ratings.get(t.id), district_of)
-            for t in tickets}
+    known_terms = known_terms or {}
+    return {t.id: fact_of(t, history[t.id], clocks[t.id], industry_of, terms_of, ratings.get(t.id), district_of,
+                          known_terms.get(t.id)) for t in tickets}
 
 
 def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[str, Optional[datetime]],
             industry_of: Optional[IndustryOf] = None, terms_of: Optional[TermsOf] = None,
-            rating: Optional[int] = None, district_of: Optional[DistrictOf] = None) -> Fact:
+            rating: Optional[int] = None, district_of: Optional[DistrictOf] = None,
+            known: Optional[tuple[Optional[str], list]] = None) -> Fact:
     """A ticket's fact. Every measure is of the ticket received that day: taken on within its acceptance
     deadline (a ticket with no such clock is on time when taken on), resolved now and by its resolution
     deadline, returned at least once, the amount recovered for the consumer, and the complainant's answer
@@ -117,8 +124,18 @@ def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[s
             "industry": decision.value, "district": district.value, "town": ticket.town or "", "station": ticket.station or "",
             "unit": ticket.assigned_unit or "", "outcome": (ticket.outcome or "") if resolved_at else ""}
     assert set(dims) == set(DIMENSIONS) and set(measures) == set(MEASURES)
-    terms = terms_of(ticket) if terms_of and not duplicate else []
-    return Fact(ticket.id, cst_day(ticket.received_at), dims, measures, decision.basis, terms, district.basis)
+    terms, digest = [], None
+    if terms_of and not duplicate:
+        digest = text_digest(ticket)
+        terms = list(known[1]) if known and known[0] == digest else terms_of(ticket)
+    return Fact(ticket.id, cst_day(ticket.received_at), dims, measures, decision.basis, terms, district.basis,
+                digest)
+
+
+def text_digest(ticket: Ticket) -> str:
+    """A short digest of the words hot words are cut from: a status change leaves it, and the terms, as they were."""
+    return hashlib.blake2b(f"{ticket.title or ''}\x00{ticket.text or ''}".encode("utf-8", "surrogatepass"),
+                           digest_size=8).hexdigest()
 
 
 def _seconds(start: datetime, end: Optional[datetime]) -> int:

@@ -54,6 +54,7 @@ class StatsFact(Base):
     industry_basis: Mapped[Optional[str]] = mapped_column(String(200))  # what decided the industry
     district_basis: Mapped[Optional[str]] = mapped_column(String(200))  # what put it in its district
     terms: Mapped[list] = mapped_column(JsonDoc, default=list)  # the hot words the ticket is counted under
+    text_digest: Mapped[Optional[str]] = mapped_column(String(16))  # of the title and text the terms came from
 
 
 class StatsCell(Base):

@@ -67,9 +67,10 @@ def refresh(session: Session, ticket_ids: Sequence[int], deciders: Deciders = De
     """Recompute these tickets' facts and move their counts from the cells they were in to the cells they are in."""
     for start in range(0, len(ticket_ids), 500):
         chunk = list(ticket_ids[start:start + 500])
-        new = facts_of(session, chunk, deciders.industry_of, deciders.terms_of, deciders.district_of)
         old = {f["ticket_id"]: f for f in session.execute(
             select(StatsFact.__table__).where(StatsFact.ticket_id.in_(chunk))).mappings()}
+        new = facts_of(session, chunk, deciders.industry_of, deciders.terms_of, deciders.district_of,
+                       {tid: (f["text_digest"], f["terms"] or []) for tid, f in old.items()})
         cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
         terms: dict[tuple, int] = defaultdict(int)
         for tid in chunk:
@@ -121,7 +122,7 @@ def _set_mark(session: Session, event_id: int) -> None:
 def _stored(row) -> Fact:
     """A fact as it was stored, to be taken out of its cells."""
     return Fact(row["ticket_id"], row["day"], {d: row[d] for d in DIMENSIONS}, {m: row[m] for m in MEASURES},
-                row["industry_basis"], list(row["terms"] or []), row["district_basis"])
+                row["industry_basis"], list(row["terms"] or []), row["district_basis"], row["text_digest"])
 
 
 def _add(cells: dict, terms: dict, fact, sign: int) -> None:

@@ -3,15 +3,16 @@ hand (tests/stats/history.py): the CST day boundary, the reassigned, returned an
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from stats import MEASURES, StatsCell, catch_up, rebuild
+from stats import MEASURES, Deciders, StatsCell, StatsFact, catch_up, rebuild
+from stats.hotwords import Segmenter
 from stats.models import DIMENSIONS
-from tickets import Ticket, handling
+from tickets import IncomingTicket, Ticket, handling, store
 
 
 def ticket(s, ref: str) -> Ticket:
@@ -101,3 +102,35 @@ def test_workers_catching_up_at_once_count_each_change_once(db, steps):
     kept = cells(db)
     rebuild(db)
     assert cells(db) == kept and total(db, date(2026, 11, 30), "tickets") == 3
+
+
+def test_a_status_change_keeps_the_hot_words_without_cutting_the_text_again(db, steps):
+    """Cutting words is the costly part of the catch-up: a ticket's text is cut when it comes in and again only
+    when its source changes the text, not at each step of its handling."""
+    segmenter = Segmenter.from_file()
+    cut: list[str] = []
+
+    def terms_of(t):
+        cut.append(t.source_ref)
+        return segmenter.terms_of(t)
+
+    deciders = Deciders(terms_of=terms_of)
+    steps.take_in(db)
+    catch_up(db, deciders)
+    assert sorted(cut) == ["A", "B", "C", "E", "F", "G"]   # D is a duplicate: counted under no word
+    cut.clear()
+    steps.handle(db)
+    catch_up(db, deciders)
+    assert cut == []
+    with db.transaction() as s:   # the source sends B again with a new text
+        b = ticket(s, "B")
+        store.ingest(s, "12345-sd", "12345", [IncomingTicket(
+            source_ref="B", source_updated_at=b.source_updated_at + timedelta(hours=1), received_at=b.received_at,
+            title="投诉", text="火锅店短斤缺两，还收开台费")])
+    catch_up(db, deciders)
+    assert cut == ["B"]
+    with db.transaction() as s:
+        assert "开台费" in s.get(StatsFact, ticket(s, "B").id).terms
+    kept = cells(db)
+    rebuild(db, deciders)
+    assert cells(db) == kept
