@@ -165,6 +165,8 @@ class WebConfig(Strict):
                                       "default http://host:port")
     health_token: Optional[str] = Field(None, repr=False, description="operators send it as `Authorization: Bearer "
                                         "…` to read all of /health; without it only counts (or sign in as admin)")
+    display_token: Optional[str] = Field(None, repr=False, description="opens the big screen (/screen?token=…) "
+                                         "on a wall display without a login; unset: the big screen needs a login")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="the largest request body taken; "
                                 "larger ones are answered 413 unread")
     max_upload_bytes: int = Field(12 * 1024 * 1024, ge=1024, description="the same for a page that uploads a "

@@ -202,3 +202,22 @@ def counted_as(session: Session, ticket_id: int) -> Optional[dict]:
     return {"industry": fact.industry, "industry_basis": fact.industry_basis, "district": fact.district,
             "district_basis": fact.district_basis, "terms": list(fact.terms or []),
             "duplicate": bool(fact.duplicates)}
+
+
+def open_by_town(session: Session, now: Optional[datetime] = None) -> dict[str, dict[str, int]]:
+    """Open tickets and those overdue now, per town: read from the open tickets (as the queue's views are), since a
+    ticket's being open or overdue now is not a count of the day it came in."""
+    rows = session.execute(select(Ticket.town, func.count(), func.count().filter(Ticket.due_at < (now or utcnow())))
+                           .where(text(OPEN_SQL), Ticket.status != "duplicate").group_by(Ticket.town))
+    return {town or "": {"open": n, "overdue": late} for town, n, late in rows}
+
+
+def screen(session: Session, today: Period, month: Period, now: Optional[datetime] = None) -> dict:
+    """The big screen's figures: today's intake by channel, open and overdue by town, today's hot words, and
+    this month's industries and business districts."""
+    return {"today": today.as_dict(), "month": month.as_dict(),
+            "intake": counts(session, today, ["channel"]),
+            "towns": open_by_town(session, now),
+            "words": hot_words(session, today, limit=12),
+            "industries": counts(session, month, ["industry"]),
+            "districts": counts(session, month, ["district"], filters=None)}

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from accounts import Viewer
 from stats import figures
 from stats.labels import DIMENSION_LABELS
-from stats.periods import Period
+from stats.periods import Period, parse_period
 from web import parts
 
 # Dimensions the queue can narrow to, and the queue's name for each.
@@ -44,3 +44,27 @@ def stats_page(ctx, viewer: Viewer, period: Period, by: list[str]) -> dict:
     top = max((r["tickets"] for r in counts["rows"]), default=0)
     return dict(period=period, by=by, counts=counts, handling=handling, words=words, top=top,
                 dimensions=DIMENSION_LABELS, quick=QUICK_PERIODS, total_link=drill_link(period, {}))
+
+
+SCREEN_REFRESH_SECONDS = 60
+SHOWN = 6  # rows of a list on the big screen
+
+
+def screen_page(ctx) -> dict:
+    """The big screen: today's intake by channel, the towns' open and overdue tickets as tiles, hot words, and
+    this month's industries and business districts; the whole district, whoever opens it."""
+    labels = parts.stats_labels(ctx)
+    today, month = parse_period("today"), parse_period("this-month")
+    with ctx.db.transaction() as s:
+        data = figures.screen(s, today, month)
+    labels.add_to(data["intake"], ["channel"])
+    labels.add_to(data["industries"], ["industry"])
+    labels.add_to(data["districts"], ["district"])
+    units = parts.units_of(ctx)
+    towns = sorted({u.town for u in units if u.kind == "branch" and u.town})
+    tiles = [{"town": t, **data["towns"].get(t, {"open": 0, "overdue": 0})} for t in towns]
+    return dict(data=data, tiles=tiles, refresh=SCREEN_REFRESH_SECONDS,
+                intake=[r for r in data["intake"]["rows"] if r["tickets"]],
+                industries=[r for r in data["industries"]["rows"] if r["tickets"] and r["industry"]][:SHOWN],
+                districts=[r for r in data["districts"]["rows"] if r["tickets"] and r["district"]][:SHOWN],
+                words=data["words"]["terms"][:SHOWN * 2])

@@ -1,7 +1,9 @@
-"""GET /stats: the statistics page of the back office; GET /api/stats/counts|handling|words: the same figures as
+"""GET /stats: the statistics page of the back office; GET /screen: the big screen for a wall display; GET /api/stats/counts|handling|words: the same figures as
 JSON for scripts and BI tools. Both for a signed-in person and limited to the units they may see; the same
 functions as `onequeue stats`."""
 from __future__ import annotations
+
+import secrets
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -13,7 +15,7 @@ from stats.models import DIMENSIONS
 from stats.periods import BadPeriod, parse_period
 from web import parts
 from web.page_auth import PageForbidden, current_user
-from web.stats_page import stats_page
+from web.stats_page import screen_page, stats_page
 from web.templating import render
 
 
@@ -39,6 +41,18 @@ def router(ctx) -> APIRouter:
         except (BadPeriod, figures.BadDimension) as exc:
             raise PageForbidden(f"查询条件有误：{exc}", status_code=400)
         return render(request, "stats.html", **stats_page(ctx, viewer, period, by))
+
+    @r.get("/screen")
+    def big_screen(request: Request):
+        """The big screen (数字大屏) for a wall display: opened with the display token, or by a signed-in person
+        who sees the whole district."""
+        token = ctx.config.web.display_token
+        given = request.query_params.get("token", "")
+        if not (token and given and secrets.compare_digest(given.encode(), token.encode())):
+            viewer = current_user(request)
+            if not viewer.sees_all:
+                raise PageForbidden("大屏显示全区数据，仅限可查看全区工单的人员打开。")
+        return render(request, "screen.html", **screen_page(ctx))
 
     @r.get("/stats/{table}.csv")
     def csv_table(request: Request, table: str, viewer: Viewer = Depends(current_user)):
