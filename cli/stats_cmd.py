@@ -1,5 +1,6 @@
-"""`onequeue stats counts|handling|words|rebuild|catch-up` (operators): the figures of the statistics as tables or
-JSON, and the rollup they are read from taken up to date or made again from every ticket."""
+"""`onequeue stats counts|handling|words|report|rebuild|catch-up` (operators): the figures of the statistics as
+tables, JSON or CSV, the monthly report as .xlsx, and the rollup they are read from taken up to date or made again
+from every ticket."""
 from __future__ import annotations
 
 import sys
@@ -126,6 +127,26 @@ def cmd_words(ctx, args) -> int:
     return 0
 
 
+def cmd_report(ctx, args) -> int:
+    from pathlib import Path
+
+    from stats.periods import BadPeriod, parse_period
+    from stats.report import report_bytes
+
+    try:
+        month = parse_period(args.month)
+        if month.kind != "month":
+            raise BadPeriod(f"--month {args.month!r} is not a month like 2026-11")
+        scope = _scope(ctx, args)
+    except (BadPeriod, ValueError) as exc:
+        return fail(f"stats report: {exc}")
+    with ctx.db.transaction() as s:
+        data = report_bytes(s, month, _labels(ctx), scope)
+    Path(args.out).write_bytes(data)
+    print(f"report of {month} written to {args.out} ({len(data) // 1024} KB)")
+    return 0
+
+
 def cmd_rebuild(ctx, args) -> int:
     from stats import rebuild
     from stats.setup import deciders_from
@@ -171,6 +192,11 @@ def register(sub: Commands) -> None:
     words = figure("words", "hot words: the terms in the most tickets, and the rising ones")
     words.add_argument("--limit", type=int, default=20)
     words.set_defaults(func=cmd_words)
+    report = stats.add_parser("report", help="the monthly consumer-protection report as .xlsx")
+    report.add_argument("--month", required=True, help="e.g. 2026-11")
+    report.add_argument("--out", required=True, metavar="FILE", help="where to write the .xlsx")
+    report.add_argument("--unit", help="only the tickets a person of this unit may see")
+    report.set_defaults(func=cmd_report)
     stats.add_parser("rebuild", help="count every ticket again (after editing industries.yaml or hotwords.yaml)"
                      ).set_defaults(func=cmd_rebuild)
     stats.add_parser("catch-up", help="take the history written since the last run into the rollup now"

@@ -54,6 +54,23 @@ def router(ctx) -> APIRouter:
                 raise PageForbidden("大屏显示全区数据，仅限可查看全区工单的人员打开。")
         return render(request, "screen.html", **screen_page(ctx))
 
+    @r.get("/stats/report.xlsx")
+    def report(request: Request, viewer: Viewer = Depends(current_user)):
+        """The monthly report of ?month=2026-11 as .xlsx, limited to the units the person may see."""
+        from stats.report import report_bytes
+
+        month = request.query_params.get("month", "this-month")
+        try:
+            period = parse_period(month)
+        except BadPeriod as exc:
+            raise PageForbidden(f"查询条件有误：{exc}", status_code=400)
+        if period.kind != "month":
+            raise PageForbidden(f"查询条件有误：{month} 不是一个月份（如 2026-11）。", status_code=400)
+        with ctx.db.transaction() as s:
+            data = report_bytes(s, period, parts.stats_labels(ctx), viewer.units)
+        return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="report-{period}.xlsx"'})
+
     @r.get("/stats/{table}.csv")
     def csv_table(request: Request, table: str, viewer: Viewer = Depends(current_user)):
         """The page's tables as CSV: counts (with by and by2), handling or words."""

@@ -152,6 +152,31 @@ def test_rising_words_are_well_above_their_own_baseline(db):
     assert (gym["tickets"], gym["expected"], gym["rising"]) == (4, 4.0, False)
 
 
+def test_the_monthly_report_opens_in_openpyxl_with_its_sheets_and_the_database_s_totals(counted, db_url, tmp_path):
+    from openpyxl import load_workbook
+
+    nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
+    config = write_config(tmp_path / "config.yaml", db_url, nowhere, nowhere)
+    out = tmp_path / "report.xlsx"
+    assert onequeue(["stats", "report", "--month", "2026-11", "--out", str(out), "--config", config]) == 0
+    book = load_workbook(out)
+    assert book.sheetnames == ["概况", "渠道", "类型", "镇街", "行业", "商圈", "纠纷类型", "办理情况", "热词"]
+    with counted.transaction() as s:   # the database, counted apart from the statistics
+        nov = [t for t in s.scalars(select(Ticket)) if str(t.received_at.astimezone(CST).date())[:7] == "2026-11"]
+    complaints = [t for t in nov if t.status != "duplicate"]
+    summary = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=5, values_only=True)}
+    assert summary["投诉举报咨询件数（不含重复件）"] == len(complaints) == 4
+    assert summary["重复件"] == len(nov) - len(complaints) == 1
+    assert summary["挽回经济损失（元）"] == float(sum(t.recovered_amount or 0 for t in complaints)) == 800.0
+    assert all(row[0] for row in book["渠道"].iter_rows(min_row=2, values_only=True))   # no empty row
+    channels = {row[0]: row[1] for row in book["渠道"].iter_rows(min_row=2, values_only=True)}
+    assert channels["合计"] == 4 and channels["12345-sd"] == sum(t.channel == "12345-sd" for t in complaints) == 2
+    handling_rows = list(book["办理情况"].iter_rows(min_row=2, values_only=True))
+    assert handling_rows[-1][0] == "合计" and handling_rows[-1][1] == 4
+    assert book["渠道"]._charts and book["镇街"]._charts   # bar charts Excel draws itself
+    assert onequeue(["stats", "report", "--month", "2026-11-30", "--out", str(out), "--config", config]) == 1
+
+
 def test_the_command_line_gives_the_same_figures_as_json(counted, db_url, tmp_path, capsys):
     nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
     config = write_config(tmp_path / "config.yaml", db_url, nowhere, nowhere)

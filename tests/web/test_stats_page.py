@@ -56,6 +56,24 @@ def test_a_towns_bar_drills_down_to_its_tickets_in_the_queue(site, hotline, make
     assert numbers == {t.number for t in tickets if t.town == town}
 
 
+def test_the_monthly_report_downloads_from_the_page_as_a_workbook(site, hotline, make_user, page):
+    from openpyxl import load_workbook
+
+    hotline.add_orders(12, seed=13)
+    site.worker.run_once()
+    with site.db.transaction() as s:
+        tickets = [t for t in s.scalars(select(Ticket)) if t.status != "duplicate"]
+    log_in(page, site, make_user("admin1", name="李管理", role="admin"))
+    page.goto(site.url + "/stats?period=this-month")
+    with page.expect_download() as download:
+        page.click("a.report")
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    summary = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=5, values_only=True)}
+    assert summary["投诉举报咨询件数（不含重复件）"] == len(tickets)
+    towns = {row[0]: row[1] for row in book["镇街"].iter_rows(min_row=2, values_only=True)}
+    assert towns["合计"] == len(tickets) and sum(v for k, v in towns.items() if k != "合计") == len(tickets)
+
+
 def test_a_station_s_staff_see_their_own_figures_and_a_bad_period_is_said_so(site, hotline, make_user, page):
     hotline.add_orders(20, seed=5)
     site.worker.run_once()
