@@ -100,11 +100,13 @@ def cmd_handling(ctx, args) -> int:
         return _print_csv(export.handling_csv(data))
     print(f"{data['period']}: tickets received in the period, by the unit that has them")
     for row in [*data["rows"], {**data["total"], "unit_label": "total"}]:
-        print(f"{row['unit_label']}: {row['tickets']} tickets, accepted {row['accepted']} "
+        print(f"{row['unit_label']}: {row['tickets']} tickets, first contact in time "
+              f"{_rate(row['first_contact_rate'])}, accepted {row['accepted']} "
               f"(on time {row['accepted_on_time']}, 响应率 {_rate(row['acceptance_rate'])}), resolved "
               f"{row['resolved']} (on time {row['resolved_on_time']}), 解决率 {_rate(row['settlement_rate'])}, "
               f"满意率 {_rate(row['satisfaction_rate'])} of {row['rated']} answers, "
-              f"returned {row['returned']}, overdue now {row['overdue_now']}, recovered ¥{row['recovered']}")
+              f"returned {row['returned']}, escalated {row['escalated']}, overdue now {row['overdue_now']}, "
+              f"recovered ¥{row['recovered']}")
     return 0
 
 

@@ -37,13 +37,13 @@ def counts_csv(figure: dict) -> str:
 
 def handling_csv(figure: dict) -> str:
     """A labelled `figures.handling` figure as CSV, its total last."""
-    header = ["承办单位", "件数", "已受理", "按时受理", "响应率", "已办结", "按时办结", "解决率", "满意率", "退回",
-              "当前超期", "挽回经济损失（元）"]
+    header = ["承办单位", "件数", "首次联系及时率", "已受理", "按时受理", "响应率", "已办结", "按时办结", "解决率",
+              "满意率", "退回", "督办", "当前超期", "挽回经济损失（元）"]
 
     def line(name, r):
-        return [name, r["tickets"], r["accepted"], r["accepted_on_time"], _pct(r["acceptance_rate"]), r["resolved"],
-                r["resolved_on_time"], _pct(r["settlement_rate"]), _pct(r["satisfaction_rate"]), r["returned"],
-                r["overdue_now"], r["recovered"]]
+        return [name, r["tickets"], _pct(r["first_contact_rate"]), r["accepted"], r["accepted_on_time"],
+                _pct(r["acceptance_rate"]), r["resolved"], r["resolved_on_time"], _pct(r["settlement_rate"]),
+                _pct(r["satisfaction_rate"]), r["returned"], r["escalated"], r["overdue_now"], r["recovered"]]
 
     return _write(header, [line(r["unit_label"], r) for r in figure["rows"]] + [line("合计", figure["total"])])
 

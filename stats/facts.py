@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Callable, Iterable, Optional, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from sla.models import TicketClock
@@ -21,7 +21,11 @@ from tickets.vocabulary import CHINA_TZ
 # A ticket is taken on (受理) by the first move to one of these; it is resolved while in one of RESOLVED.
 TAKEN_ON = frozenset({"accepted", "in_progress", "resolved"})
 RESOLVED = frozenset({"resolved", "closed"})
-ACCEPTANCE, RESOLUTION = "acceptance", "resolution"
+ACCEPTANCE, RESOLUTION, FIRST_CONTACT = "acceptance", "resolution", "first_contact"
+# The unit has reached the complainant (首次联系) at the first of these steps (a return says "not ours": no
+# contact); a breach of any of the ticket's deadlines is 督办.
+CONTACTED_BY = frozenset({"contacted", "accepted", "in_progress", "resolved"})
+STEPS = ("contacted", "overdue")
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,15 @@ def facts_of(session: Session, ticket_ids: Sequence[int], industry_of: Optional[
         return {}
     tickets = list(session.scalars(select(Ticket).options(lazyload(Ticket.events)).where(Ticket.id.in_(ticket_ids))))
     history: dict[int, list[tuple]] = defaultdict(list)
-    for row in session.execute(select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.to_status)
-                               .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.to_status.is_not(None))
+    for row in session.execute(select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.to_status, TicketEvent.action)
+                               .where(TicketEvent.ticket_id.in_(ticket_ids),
+                                      or_(TicketEvent.to_status.is_not(None), TicketEvent.action.in_(STEPS)))
                                .order_by(TicketEvent.id)):
-        history[row.ticket_id].append((row.at, row.to_status))
+        history[row.ticket_id].append((row.at, row.to_status or row.action))
     clocks: dict[int, dict[str, Optional[datetime]]] = defaultdict(dict)
     for row in session.execute(select(TicketClock.ticket_id, TicketClock.clock, TicketClock.due_at)
                                .where(TicketClock.ticket_id.in_(ticket_ids),
-                                      TicketClock.clock.in_((ACCEPTANCE, RESOLUTION)))):
+                                      TicketClock.clock.in_((ACCEPTANCE, RESOLUTION, FIRST_CONTACT)))):
         clocks[row.ticket_id][row.clock] = row.due_at
     ratings = dict(session.execute(select(Followup.ticket_id, Followup.rating).where(
         Followup.ticket_id.in_(ticket_ids), Followup.rating.is_not(None))).all())
@@ -93,14 +98,17 @@ def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[s
             known: Optional[tuple[Optional[str], list]] = None) -> Fact:
     """A ticket's fact. Every measure is of the ticket received that day: taken on within its acceptance
     deadline (a ticket with no such clock is on time when taken on), resolved now and by its resolution
-    deadline, returned at least once, the amount recovered for the consumer, and the complainant's answer
-    (满意度, satisfied at 4 or 5)."""
+    deadline, returned at least once, the amount recovered for the consumer, the complainant's answer
+    (满意度, satisfied at 4 or 5), the complainant reached within the first-contact deadline (one working hour
+    from dispatch: the Shunde promise), and escalated (督办: a deadline of it breached)."""
     history = list(history)
     duplicate = ticket.status == "duplicate"
     taken_on = next((at for at, to in history if to in TAKEN_ON), None)
     resolved_at = None
     if ticket.status in RESOLVED:
         resolved_at = next((at for at, to in reversed(history) if to == "resolved"), None)
+    contacted = next((at for at, step in history if step in CONTACTED_BY), None)
+    contact_due = due.get(FIRST_CONTACT)
     accept_due = due.get(ACCEPTANCE)
     resolve_due = due.get(RESOLUTION, ticket.due_at)
     counted = 0 if duplicate else 1
@@ -119,6 +127,9 @@ def fact_of(ticket: Ticket, history: Iterable[tuple[datetime, str]], due: dict[s
         "recovered": Decimal(ticket.recovered_amount or 0) if counted and resolved_at else Decimal("0"),
         "rated": counted if rating is not None else 0,
         "satisfied": counted if rating is not None and rating >= SATISFIED_FROM else 0,
+        "first_contact": counted if contact_due else 0,
+        "first_contact_on_time": counted if contact_due and contacted and contacted <= contact_due else 0,
+        "escalated": counted if any(step == "overdue" for _, step in history) else 0,
     }
     dims = {"channel": ticket.channel, "kind": ticket.kind or "", "category": ticket.category or "",
             "industry": decision.value, "district": district.value, "town": ticket.town or "", "station": ticket.station or "",

@@ -124,7 +124,8 @@ def handling(session: Session, period: Period, scope: Scope = ALL_UNITS, now: Op
 
 
 HANDLED = ("tickets", "accepted", "accepted_on_time", "resolved", "resolved_on_time", "returned", "accept_seconds",
-           "resolve_seconds", "recovered", "rated", "satisfied")
+           "resolve_seconds", "recovered", "rated", "satisfied", "first_contact", "first_contact_on_time",
+           "escalated")
 
 
 def _blank() -> dict:
@@ -141,6 +142,7 @@ def _rates(u: dict) -> dict:
     out["on_time_resolution_rate"] = _ratio(u["resolved_on_time"], u["resolved"])
     out["settlement_rate"] = _ratio(settled, u["resolved"])                   # 解决率
     out["satisfaction_rate"] = _ratio(u["satisfied"], u["rated"])             # 满意率
+    out["first_contact_rate"] = _ratio(u["first_contact_on_time"], u["first_contact"])  # within one working hour
     out["mean_hours_to_accept"] = _ratio(u["accept_seconds"] / 3600, u["accepted"], 1)
     out["mean_hours_to_resolve"] = _ratio(u["resolve_seconds"] / 3600, u["resolved"], 1)
     return out

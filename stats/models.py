@@ -20,7 +20,7 @@ DIMENSIONS: tuple[str, ...] = ("channel", "kind", "category", "industry", "distr
 # What a cell adds up; `tickets` counts complaints once (a duplicate is in `duplicates` instead).
 MEASURES: tuple[str, ...] = ("tickets", "duplicates", "accepted", "accepted_on_time", "resolved",
                              "resolved_on_time", "returned", "accept_seconds", "resolve_seconds", "recovered",
-                             "rated", "satisfied")
+                             "rated", "satisfied", "first_contact", "first_contact_on_time", "escalated")
 
 
 class StatsFact(Base):
@@ -51,6 +51,9 @@ class StatsFact(Base):
     recovered: Mapped[Decimal] = mapped_column(Numeric(16, 2))
     rated: Mapped[int] = mapped_column(Integer, default=0)       # the complainant answered 满意度
     satisfied: Mapped[int] = mapped_column(Integer, default=0)   # ... with 4 or 5
+    first_contact: Mapped[int] = mapped_column(Integer, default=0)          # had a first-contact deadline
+    first_contact_on_time: Mapped[int] = mapped_column(Integer, default=0)  # ... and met it (the Shunde promise)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)              # fell overdue: 督办
     industry_basis: Mapped[Optional[str]] = mapped_column(String(200))  # what decided the industry
     district_basis: Mapped[Optional[str]] = mapped_column(String(200))  # what put it in its district
     terms: Mapped[list] = mapped_column(JsonDoc, default=list)  # the hot words the ticket is counted under
@@ -86,6 +89,9 @@ class StatsCell(Base):
     recovered: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal("0"))
     rated: Mapped[int] = mapped_column(Integer, default=0)
     satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    first_contact: Mapped[int] = mapped_column(Integer, default=0)
+    first_contact_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatsTermCell(Base):

@@ -59,12 +59,13 @@ def monthly_report(session: Session, month: Period, labels: Labels, scope: Scope
     for name, value in (("投诉举报咨询件数（不含重复件）", total["tickets"]), ("重复件", total["duplicates"]),
                         ("上期件数", total["previous"]), ("环比", _pct(total["change"])),
                         ("去年同期件数", total["year_before"]), ("同比", _pct(total["change_year"])),
+                        ("首次联系及时率（一个工作小时内）", _pct(h["first_contact_rate"])),
                         ("已受理", h["accepted"]), ("响应率（按时受理 / 件数）", _pct(h["acceptance_rate"])),
                         ("已办结", h["resolved"]), ("解决率（调解成功 / 已办结）", _pct(h["settlement_rate"])),
                         ("满意率（满意 / 作出评价）", _pct(h["satisfaction_rate"])), ("退回", h["returned"]),
-                        ("当前超期", h["overdue_now"]), ("挽回经济损失（元）", float(h["recovered"]))):
+                        ("督办（时限超期）", h["escalated"]), ("当前超期", h["overdue_now"]), ("挽回经济损失（元）", float(h["recovered"]))):
         summary.append([name, value])
-        if name.startswith(("环比", "同比", "响应率", "解决率", "满意率")):
+        if name.startswith(("环比", "同比", "响应率", "解决率", "满意率", "首次联系")):
             summary.cell(row=summary.max_row, column=2).number_format = "0.0%"
     _widths(summary, 34, 16)
 

@@ -107,6 +107,24 @@ def test_handling_per_unit(counted):
     assert (g["tickets"], g["accepted"], g["accepted_on_time"], g["acceptance_rate"]) == (1, 1, 0, 0.0)
 
 
+def test_first_contact_within_its_deadline_and_escalations(day):
+    """Dispatch starts a first-contact clock of one working hour on every ticket. A and E were accepted at once;
+    B (reassigned) and C (returned) were never reached. At the end of the year the deadline scan finds B's and
+    E's resolution deadlines passed: both are escalated (督办)."""
+    from sla import Deadlines, scan_due
+
+    config = load_config(ROOT / "config.yaml")
+    units = UnitDirectory.from_file(ROOT / "units.yaml")
+    scan_due(day, Deadlines(config.sla, units=lambda: units), now=datetime(2026, 12, 31, tzinfo=timezone.utc))
+    catch_up(day, deciders_from(config))
+    with day.transaction() as s:
+        units_fig = {r["unit"]: r for r in figures.handling(s, NOVEMBER)["rows"]}
+    daliang, food = units_fig["st-daliang-01"], units_fig["sd-amr-food"]
+    assert (daliang["first_contact"], daliang["first_contact_on_time"], daliang["escalated"]) == (1, 1, 0)
+    assert (food["first_contact"], food["first_contact_on_time"], food["escalated"]) == (3, 1, 2)
+    assert food["first_contact_rate"] == round(1 / 3, 4)
+
+
 def test_a_person_sees_the_figures_of_the_units_they_may_see(counted):
     units = UnitDirectory.from_file(ROOT / "units.yaml")
     with counted.transaction() as s:
@@ -191,7 +209,7 @@ def test_the_command_line_gives_the_same_figures_as_json(counted, db_url, tmp_pa
     assert "大良" in out and "recovered ¥800.00" in out and "食品" not in out
     assert onequeue(["stats", "handling", "--period", "2026-11", "--csv", "--config", config]) == 0
     table = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
-    assert table[0][:5] == ["承办单位", "件数", "已受理", "按时受理", "响应率"]
+    assert table[0][:4] == ["承办单位", "件数", "首次联系及时率", "已受理"]
     assert table[-1][0] == "合计" and table[-1][1] == "4" and table[-1][-1] == "800.00"
     assert onequeue(["stats", "counts", "--by", "colour", "--config", config]) == 1
     assert "unknown dimension 'colour'" in capsys.readouterr().err
