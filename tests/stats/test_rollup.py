@@ -134,3 +134,39 @@ def test_a_status_change_keeps_the_hot_words_without_cutting_the_text_again(db, 
     kept = cells(db)
     rebuild(db, deciders)
     assert cells(db) == kept
+
+
+@pytest.mark.postgres_only
+def test_a_bi_tool_reads_the_views_with_a_role_that_may_only_read_them(db, db_url, steps):
+    """Superset or Metabase connect to PostgreSQL as a role granted SELECT on the two views: they read the same
+    counts as the figures, and cannot read the tickets (with the people in them) nor write."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import ProgrammingError
+
+    steps.take_in(db)
+    steps.handle(db)
+    catch_up(db, Deciders(terms_of=Segmenter.from_file().terms_of))
+    role = "bi_" + uuid.uuid4().hex[:8]
+    schema = db.engine.url.query["options"].split("=")[-1]
+    with db.engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
+        conn.execute(text(f"GRANT SELECT ON bi_stats_daily, bi_hot_words_daily TO {role}"))
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text(f"SET ROLE {role}"))
+            rows = conn.execute(text("SELECT day, sum(tickets), sum(duplicates) FROM bi_stats_daily "
+                                     "GROUP BY day ORDER BY day")).all()
+            assert [(str(d), int(t), int(dup)) for d, t, dup in rows] == [
+                ("2025-11-20", 1, 0), ("2026-10-15", 1, 0), ("2026-11-29", 1, 0), ("2026-11-30", 3, 1)]
+            assert conn.execute(text("SELECT count(*) FROM bi_hot_words_daily")).scalar() > 0
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text("SELECT complainant_phone FROM tickets"))
+            conn.rollback()
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {role}'))
+            conn.execute(text(f'REVOKE USAGE ON SCHEMA "{schema}" FROM {role}'))
+            conn.execute(text(f"DROP ROLE {role}"))
