@@ -118,7 +118,7 @@ def handling(session: Session, period: Period, scope: Scope = ALL_UNITS, now: Op
                     total["outcomes"][o] += n
             else:
                 total[k] += v
-    rows = [{"unit": unit, **_rates(u)} for unit, u in units.items()]
+    rows = [{"unit": unit, **_rates(u)} for unit, u in units.items() if u["tickets"] or u["overdue_now"]]
     rows.sort(key=lambda r: (-r["tickets"], r["unit"]))
     return {**period.as_dict(), "rows": rows, "total": _rates(total)}
 
