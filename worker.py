@@ -30,7 +30,8 @@ from settings.config_schema import AppConfig
 from settings.logging_setup import configure_logging
 from simulators.demo import start_demo, stop_demo
 from stats import catch_up
-from stats.setup import deciders_from
+from stats.labels import Labels
+from stats.setup import deciders_from, districts_from, industries_from
 from sla import Deadlines, follow_ticket_events, recompute_stale, scan_due, start_clocks_many
 from tickets import CHINA_TZ, Database, wake
 from tickets.dates import use_window
@@ -38,6 +39,7 @@ from tickets.duplicates import DuplicatePolicy
 from tickets.migrate import upgrade
 from tickets.withdrawal import withdrawn_at_source
 from watch import registry as businesses
+from watch import surge
 from watch.alerts import Warnings
 from watch.setup import alert_rules_from, aliases_from
 from writeback import DeliveryPolicy, deliver_due, reconcile
@@ -89,6 +91,8 @@ class Worker:
         self.aliases = aliases_from(config) if config.watch.enabled else None  # businesses.yaml
         self.warnings = Warnings(alert_rules_from(config, self.dispatcher.units),   # alerts.yaml
                                  units=lambda: self.dispatcher.units) if config.watch.enabled else None
+        self.surge_labels = Labels.of(config, None, industries_from(config), districts_from(config)) \
+            if config.stats.enabled else None   # an industry's and a district's name in a surge alert
         use_links(links_from(config))
         install_listeners()
         self.stopping = threading.Event()   # jobs that work through a long list look at it between items
@@ -149,6 +153,14 @@ class Worker:
             return None
         return businesses.catch_up(self.db, self.aliases, hooks=[self.warnings], stopping=self.stopping.is_set)
 
+    def scan_surges(self):
+        """The series of the statistics' rollup looked at for surges (alerts.yaml `surge:`)."""
+        if self.warnings is None or self.stats is None:
+            return None
+        with self.db.transaction() as s:
+            return len(surge.scan(s, self.warnings.rules, self.dispatcher.units, calendar=self.deadlines.calendar,
+                                  label=self.surge_labels.label))
+
     def jobs(self) -> list[tuple[str, Callable, float]]:
         j, wb = self.config.jobs, self.config.writeback
         jobs = [(f"poll:{ch.name}", lambda n=ch.name: self.poll(n), ch.poll_seconds) for ch in self.config.channels
@@ -160,6 +172,8 @@ class Worker:
             jobs.append(("stats", self.catch_up_stats, self.config.stats.catch_up_seconds))
         if self.config.watch.enabled:
             jobs.append(("watch", self.watch_businesses, self.config.watch.catch_up_seconds))
+            if self.config.stats.enabled:
+                jobs.append(("surge", self.scan_surges, self.config.watch.surge_seconds))
         if wb.reconcile_minutes:
             jobs.append(("reconcile", self.reconcile, wb.reconcile_minutes * 60))
         return jobs

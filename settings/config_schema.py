@@ -112,6 +112,7 @@ class StatsConfig(Strict):
 class WatchConfig(Strict):
     enabled: bool = True
     catch_up_seconds: float = Field(10, gt=0, description="how often the business registry takes in new tickets")
+    surge_seconds: float = Field(600, gt=0, description="how often the series are looked at for surges (needs stats)")
     # Unset: the file onequeue ships beside the default config.yaml.
     businesses_file: Optional[str] = Field(None, description="businesses.yaml: aliases the registry joins")
     alerts_file: Optional[str] = Field(None, description="alerts.yaml: early-warning rules and the duty contacts")

@@ -60,6 +60,37 @@ class WatchListRules(Strict):
     failed_cases: Optional[FailedCases] = None
 
 
+SURGE_SERIES = ("business", "industry", "town", "district", "term")
+SURGE_TEMPLATE_FIELDS = {"count", "items"}
+
+
+class Surge(Strict):
+    """投诉激增: a series' daily count well above the same weekday of recent weeks, or a slower rise (CUSUM).
+    `false_alarms_per_year` is the one setting of how often a series without any change is flagged."""
+
+    enabled: bool = True
+    false_alarms_per_year: float = Field(1, gt=0, le=60, description="per series, shared by the two detectors")
+    weeks: int = Field(8, ge=2, le=52, description="the baseline: the same weekday of this many weeks before")
+    min_weeks: int = Field(4, ge=2, le=52, description="no test before a series has this many weeks of baseline")
+    min_count: int = Field(3, ge=1, description="a day (or a slow rise) of fewer complaints is never a surge")
+    cusum_days: int = Field(28, ge=7, le=180, description="the slow-rise detector looks this many days back")
+    cusum_shift: float = Field(1.0, gt=0, le=5, description="the rise it is tuned to, in standard deviations")
+    urgent_count: int = Field(20, ge=1, description="a surge day of this many complaints is texted at once")
+    series: list[Literal["business", "industry", "town", "district", "term"]] = Field(
+        default_factory=lambda: list(SURGE_SERIES))
+    kinds: list[str] = Field(default_factory=lambda: ["complaint", "report"])
+    template: str = "【预警】投诉激增{count}项：{items}。详见预警页。"
+
+    @field_validator("template")
+    @classmethod
+    def _fields(cls, v: str) -> str:
+        unknown = template_fields(v) - SURGE_TEMPLATE_FIELDS
+        if unknown:
+            raise ValueError(f"unknown field {{{sorted(unknown)[0]}}}; a template may use "
+                             + ", ".join(f"{{{f}}}" for f in sorted(SURGE_TEMPLATE_FIELDS)))
+        return v
+
+
 class Duty(Strict):
     unit: str = Field(min_length=1, description="the unit of units.yaml whose contacts are on duty")
     roles: list[str] = Field(default_factory=list, description="only its contacts of these roles; empty: all")
@@ -71,6 +102,7 @@ class AlertsFile(Strict):
     prepaid_flight: PrepaidFlight
     group_complaint: GroupComplaint
     watch_list: WatchListRules = Field(default_factory=WatchListRules)
+    surge: Surge = Field(default_factory=Surge)
 
     @field_validator("template")
     @classmethod

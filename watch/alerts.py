@@ -21,7 +21,7 @@ from watch.models import Alert, AlertTicket, Business, BusinessTicket
 
 log = structlog.get_logger("watch")
 
-RULE_LABELS = {"prepaid_flight": "预付卡跑路", "group_complaint": "群体投诉"}
+RULE_LABELS = {"prepaid_flight": "预付卡跑路", "group_complaint": "群体投诉", "surge": "投诉激增"}
 STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "closed": "已关闭"}
 LEVEL_LABELS = {"urgent": "紧急", "normal": "一般"}
 NUMBERS_IN_SMS = 3  # the first tickets named in the SMS; the back office lists them all

@@ -71,8 +71,8 @@ class Alert(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    rule: Mapped[str] = mapped_column(String(32))           # prepaid_flight | group_complaint
-    series: Mapped[str] = mapped_column(String(64))         # e.g. prepaid_flight:business:12
+    rule: Mapped[str] = mapped_column(String(32))           # prepaid_flight | group_complaint | surge
+    series: Mapped[str] = mapped_column(String(64))         # e.g. prepaid_flight:business:12, surge:town:大良街道
     business_id: Mapped[Optional[int]] = mapped_column(ForeignKey("businesses.id"), index=True)
     level: Mapped[str] = mapped_column(String(16))          # urgent | normal
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -84,6 +84,8 @@ class Alert(Base):
     closed_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     closed_by: Mapped[Optional[str]] = mapped_column(String(64))
     closed_note: Mapped[Optional[str]] = mapped_column(Text)
+    # a surge's: the series, its first and last surge day, the count, the baseline, the detector and p-value
+    detail: Mapped[Optional[dict[str, Any]]] = mapped_column(JsonDoc)
 
 
 class AlertTicket(Base):
