@@ -232,7 +232,7 @@ def listing(session: Session, status: Optional[str] = None, limit: int = 50) -> 
                  business=name, town=town, raised_at=a.raised_at, tickets=numbers.get(a.id, []),
                  acknowledged_at=a.acknowledged_at, acknowledged_by=a.acknowledged_by,
                  acknowledged_note=a.acknowledged_note, closed_at=a.closed_at, closed_by=a.closed_by,
-                 closed_note=a.closed_note)
+                 closed_note=a.closed_note, detail=a.detail)
             for a, name, town in rows]
 
 
