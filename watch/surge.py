@@ -101,9 +101,9 @@ def detect(counts: Sequence[int], settings: Surge, first_day: int = 0, test_from
         if len(baseline) < settings.min_weeks:
             continue
         x = counts[t]
-        surge, method, mean, p = _test(x, baseline, alpha) if x >= settings.min_count else (False, "", 0, 1.0)
-        if x >= settings.min_count and x <= sum(baseline) / len(baseline):
-            surge = False
+        surge = False
+        if t >= test_from and x >= settings.min_count and x > sum(baseline) / len(baseline):
+            surge, method, mean, p = _test(x, baseline, alpha)
         # the slow rise: Anscombe's root makes a Poisson count's step about unit variance
         mu = max(sum(baseline) / len(baseline), MU_FLOOR)
         z = 2 * (math.sqrt(x + 0.375) - math.sqrt(mu + 0.375))
