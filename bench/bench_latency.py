@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import Engine, create_engine, func, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.bench_intake import bare_insert, drop_schemas, fresh_pg_schema  # noqa: E402
 from connectors.web_push import SIGNATURE_HEADER, sign  # noqa: E402
@@ -176,11 +177,11 @@ class Source:
                 self.push_errors += 1
 
 
-def journeys(db: Database, sms: TwilioStandIn, refs: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+def journeys(db: Engine, sms: TwilioStandIn, refs: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
     """For each ticket of `refs`: its stored time, status and when the stand-in accepted its first dispatch SMS."""
     accepted = {m["sid"]: m["date_created"].timestamp() for m in sms.messages}
     out: dict[tuple[str, str], dict] = {}
-    with db.transaction() as s:
+    with Session(db) as s:
         by_id = {}
         for t in s.execute(select(Ticket.id, Ticket.channel, Ticket.source_ref, Ticket.created_at, Ticket.status)):
             if (t.channel, t.source_ref) in refs:
@@ -196,41 +197,48 @@ def journeys(db: Database, sms: TwilioStandIn, refs: set[tuple[str, str]]) -> di
     return out
 
 
-def untexted(db: Database, after_id: int) -> tuple[int, int]:
+def reader(url: str) -> Engine:
+    """An engine that only reads: unlike the worker's, its transactions on SQLite take no write lock (the worker's
+    every transaction begins IMMEDIATE), so the bench looking does not hold the worker up."""
+    return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def untexted(db: Engine, after_id: int) -> tuple[int, int]:
     """Of the tickets after `after_id`: how many are stored, and how many of them are new or dispatched with no
     dispatch SMS accepted yet (counted in the database, so that the stand-ins in this process are not slowed)."""
     sent = (select(SmsMessage.id).where(SmsMessage.ticket_id == Ticket.id, SmsMessage.purpose == "dispatched",
                                         SmsMessage.provider_sid.isnot(None)).exists())
-    with db.transaction() as s:
-        stored = s.scalar(select(func.count()).select_from(Ticket).where(Ticket.id > after_id))
-        left = s.scalar(select(func.count()).select_from(Ticket).where(
+    with db.connect() as c:
+        stored = c.scalar(select(func.count()).select_from(Ticket).where(Ticket.id > after_id))
+        left = c.scalar(select(func.count()).select_from(Ticket).where(
             Ticket.id > after_id, (Ticket.status == "new") | ((Ticket.status == "dispatched") & ~sent)))
     return stored, left
 
 
-def wait_all(db: Database, after_id: int, expected: int, seconds: float, until_dispatched: bool = False) -> float:
+def wait_all(db: Engine, after_id: int, expected: int, seconds: float, until_dispatched: bool = False) -> float:
     """The time.time() at which all `expected` tickets after `after_id` were texted (or settled otherwise, e.g. in
-    triage), or with `until_dispatched`, out of `new`; checked every 50 ms; gives up after `seconds`."""
+    triage), or with `until_dispatched`, out of `new` (checked every 50 ms); gives up after `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if until_dispatched:
-            with db.transaction() as s:
-                done = s.scalar(select(func.count()).select_from(Ticket).where(Ticket.id > after_id,
+            with db.connect() as c:
+                done = c.scalar(select(func.count()).select_from(Ticket).where(Ticket.id > after_id,
                                                                                 Ticket.status != "new"))
             if done >= expected:
                 return time.time()
+            time.sleep(0.05)
         else:
             stored, left = untexted(db, after_id)
             if stored >= expected and not left:
                 return time.time()
-        time.sleep(0.05)
+            time.sleep(0.5)
     raise SystemExit(f"not all of {expected} tickets {'dispatched' if until_dispatched else 'texted'} "
                      f"within {seconds:.0f} s")
 
 
-def last_id(db: Database) -> int:
-    with db.transaction() as s:
-        return s.scalar(select(func.max(Ticket.id))) or 0
+def last_id(db: Engine) -> int:
+    with db.connect() as c:
+        return c.scalar(select(func.max(Ticket.id))) or 0
 
 
 def report_steady(name: str, got: dict, appeared: dict, channel: str, poll_seconds: float | None) -> None:
@@ -253,8 +261,10 @@ def run(name: str, db_url: str, workers: int, args, tmp: Path, bare_url: str) ->
     sms = TwilioStandIn(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN)
     hotline.start()
     sms.start()
-    db = Database(db_url)
-    upgrade(db.engine)
+    migrated = Database(db_url)
+    upgrade(migrated.engine)
+    migrated.dispose()
+    db = reader(db_url)
     procs = Workers(db_url, workers, hotline, sms, args.poll_seconds, tmp / name.replace(" ", "-"))
     try:
         procs.wait_ready()
