@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from typing import Callable, Optional
@@ -46,6 +47,7 @@ from writeback import DeliveryPolicy, deliver_due, reconcile
 
 log = structlog.get_logger("worker")
 POLL_BATCHES = 100  # pages one poll stores at most before it lets the other jobs' turn come
+WATCH_LOOK_BACK_SECONDS = 30  # the business registry's look at the last two minutes again, at most this often
 
 
 def bootstrap(config: AppConfig) -> None:
@@ -95,6 +97,7 @@ class Worker:
             if config.stats.enabled else None   # an industry's and a district's name in a surge alert
         use_links(links_from(config))
         install_listeners()
+        self._watch_looked_back = float("-inf")
         self.stopping = threading.Event()   # jobs that work through a long list look at it between items
         self._stopped, self._stop_lock = threading.Event(), threading.Lock()
         self.scheduler: Optional[BackgroundScheduler] = None
@@ -151,7 +154,14 @@ class Worker:
         """The business registry takes in new and changed tickets, and the early-warning rules look at them."""
         if self.aliases is None:
             return None
-        return businesses.catch_up(self.db, self.aliases, hooks=[self.warnings], stopping=self.stopping.is_set)
+        # A dispatch wakes this job, several times a second when orders pour in; the last two minutes are read
+        # again at most every WATCH_LOOK_BACK_SECONDS, or each run would hold SQLite from dispatch and SMS.
+        now = time.monotonic()
+        look_back = now - self._watch_looked_back >= WATCH_LOOK_BACK_SECONDS
+        if look_back:
+            self._watch_looked_back = now
+        return businesses.catch_up(self.db, self.aliases, hooks=[self.warnings], stopping=self.stopping.is_set,
+                                   look_back=look_back)
 
     def scan_surges(self):
         """The series of the statistics' rollup looked at for surges (alerts.yaml `surge:`)."""

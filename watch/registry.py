@@ -44,11 +44,12 @@ OnLinked = Callable[[Session, list[Linked], set[int]], None]
 
 
 def catch_up(db: Database, aliases: Aliases = Aliases(), hooks: Sequence[OnLinked] = (), batch: int = 2000,
-             stopping: Callable[[], bool] = lambda: False) -> int:
-    """Match the tickets changed since the last run; returns how many were newly placed. `hooks` see the newly
-    placed tickets in the same transaction (the early-warning rules). Safe in several workers at once."""
+             stopping: Callable[[], bool] = lambda: False, look_back: bool = True) -> int:
+    """Match the tickets changed since the last run (and with `look_back`, those of the last two minutes again);
+    returns how many were newly placed. `hooks` see the newly placed tickets in the same transaction (the
+    early-warning rules). Safe in several workers at once."""
     placed = 0
-    first = True
+    first = look_back
     while not stopping():
         with db.transaction() as s:
             mark = _hold_mark(s)
