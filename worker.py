@@ -40,9 +40,9 @@ from tickets.duplicates import DuplicatePolicy
 from tickets.migrate import upgrade
 from tickets.withdrawal import withdrawn_at_source
 from watch import registry as businesses
-from watch import surge
+from watch import index, surge
 from watch.alerts import Warnings
-from watch.setup import alert_rules_from, aliases_from
+from watch.setup import alert_rules_from, aliases_from, index_rules_from
 from writeback import DeliveryPolicy, deliver_due, reconcile
 
 log = structlog.get_logger("worker")
@@ -95,6 +95,7 @@ class Worker:
                                  units=lambda: self.dispatcher.units) if config.watch.enabled else None
         self.surge_labels = Labels.of(config, None, industries_from(config), districts_from(config)) \
             if config.stats.enabled else None   # an industry's and a district's name in a surge alert
+        self.index_rules = index_rules_from(config) if config.watch.enabled and config.stats.enabled else None
         use_links(links_from(config))
         install_listeners()
         self._watch_looked_back = float("-inf")
@@ -171,6 +172,13 @@ class Worker:
             return len(surge.scan(s, self.warnings.rules, self.dispatcher.units, calendar=self.deadlines.calendar,
                                   label=self.surge_labels.label))
 
+    def compute_index(self):
+        """The handling index of every business, kept as today's (index.yaml)."""
+        if self.index_rules is None:
+            return None
+        with self.db.transaction() as s:
+            return index.compute(s, self.index_rules)
+
     def jobs(self) -> list[tuple[str, Callable, float]]:
         j, wb = self.config.jobs, self.config.writeback
         jobs = [(f"poll:{ch.name}", lambda n=ch.name: self.poll(n), ch.poll_seconds) for ch in self.config.channels
@@ -184,6 +192,7 @@ class Worker:
             jobs.append(("watch", self.watch_businesses, self.config.watch.catch_up_seconds))
             if self.config.stats.enabled:
                 jobs.append(("surge", self.scan_surges, self.config.watch.surge_seconds))
+                jobs.append(("index", self.compute_index, self.config.watch.index_hours * 3600))
         if wb.reconcile_minutes:
             jobs.append(("reconcile", self.reconcile, wb.reconcile_minutes * 60))
         return jobs

@@ -1,4 +1,4 @@
-"""`onequeue businesses list|show|merge|split|rematch|watched|watch|unwatch` (administrators): the businesses the tickets are about, one
+"""`onequeue businesses list|show|merge|split|rematch|index|watched|watch|unwatch` (administrators): the businesses the tickets are about, one
 however each channel spells it, joined or parted by hand where the registry could not tell, and the watch list."""
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def register(sub: Commands) -> None:
     split.set_defaults(func=cmd_split)
     group.add_parser("rematch", help="match every ticket again, after businesses.yaml was edited"
                      ).set_defaults(func=cmd_rematch)
+    index = group.add_parser("index", help="the handling index (处理指数): score and rank within the industry")
+    index.add_argument("--compute", action="store_true", help="compute it now (the worker does once a day)")
+    index.add_argument("--industry", help="only this industry's id, e.g. catering")
+    index.add_argument("--business", type=int, help="one business's components and history")
+    index.add_argument("--json", action="store_true")
+    index.set_defaults(func=cmd_index)
     watched = group.add_parser("watched", help="the watch list (重点监控): who is on it, since when and why")
     watched.add_argument("--json", action="store_true")
     watched.set_defaults(func=cmd_watched)
@@ -82,6 +88,34 @@ def cmd_show(ctx, args) -> int:
         print(f"  watch list: on {china_time(w['entered_at'], False)} by {w['entered_by']} ({w['by_rule']}): "
               f"{w['reason']}" + (f"; off {china_time(w['left_at'], False)} by {w['left_by']}: {w['left_reason']}"
                                   if w["left_at"] else "  (on it now)"))
+    return 0
+
+
+def cmd_index(ctx, args) -> int:
+    from watch import index
+    from watch.setup import index_rules_from
+
+    if args.compute:
+        rules = index_rules_from(ctx.config)
+        with ctx.db.transaction() as s:
+            n = index.compute(s, rules)
+        if not args.json:
+            print(f"{n} businesses scored")
+    with ctx.db.transaction() as s:
+        rows = index.latest(s, industry=args.industry, business_id=args.business)
+        past = index.history(s, args.business) if args.business is not None else None
+    if args.json:
+        print_json({"businesses": rows, "history": past} if past is not None else rows)
+        return 0
+    if not rows:
+        print("no handling index yet (onequeue businesses index --compute)")
+        return 0
+    for r in rows:
+        parts = "  ".join(f"{index.COMPONENT_LABELS[k]} {v['shrunk']:.0%}" for k, v in r["components"].items())
+        print(f"{r['industry'] or '-':<12} {r['rank']:>3}/{r['of']:<3} {r['score']:6.2f}  {r['business_id']:>6}  "
+              f"{r['business']}  ({r['tickets']} 宗)  {parts}")
+    for h in past or []:
+        print(f"  {h['day']}  {h['score']:6.2f}  {h['rank']}/{h['of']}")
     return 0
 
 

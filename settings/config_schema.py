@@ -116,6 +116,8 @@ class WatchConfig(Strict):
     # Unset: the file onequeue ships beside the default config.yaml.
     businesses_file: Optional[str] = Field(None, description="businesses.yaml: aliases the registry joins")
     alerts_file: Optional[str] = Field(None, description="alerts.yaml: early-warning rules and the duty contacts")
+    index_file: Optional[str] = Field(None, description="index.yaml: the handling index's weights and shrinkage")
+    index_hours: float = Field(24, gt=0, description="how often the handling index is computed (needs stats)")
 
 
 class WritebackConfig(Strict):

@@ -1,10 +1,10 @@
 """Tables of the business registry: a business, the tickets about it, and what administrators did to it."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tickets.db import Base, JsonDoc, UtcDateTime, utcnow
@@ -117,3 +117,23 @@ class WatchEntry(Base):
     left_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     left_by: Mapped[Optional[str]] = mapped_column(String(64))
     left_reason: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class BusinessScore(Base):
+    """A business's handling index (处理指数) as computed on a day: its components, score and rank within its
+    industry. Each day's computation is kept; computing again on the same day replaces that day's rows."""
+
+    __tablename__ = "business_scores"
+    __table_args__ = (UniqueConstraint("day", "business_id", name="uq_business_scores_day_business"),
+                      Index("ix_business_scores_business_day", "business_id", "day"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    industry: Mapped[str] = mapped_column(String(32))     # the industry most of its complaints are counted under
+    tickets: Mapped[int] = mapped_column()                 # its complaints in the window
+    score: Mapped[float] = mapped_column(Float)            # 0..100
+    rank: Mapped[int] = mapped_column()                    # 1 is the best of its industry
+    of: Mapped[int] = mapped_column()                      # businesses scored in its industry
+    components: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)  # name → raw, shrunk, n
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
