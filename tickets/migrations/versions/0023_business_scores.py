@@ -1,6 +1,6 @@
 """the handling index: each business's components, score and rank within its industry, kept per day
 
-Revision ID: 0022_business_scores
+Revision ID: 0023_business_scores
 Revises: 0021_surge_alerts
 Create Date: 2026-11-30
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0022_business_scores'
+revision = '0023_business_scores'
 down_revision = '0021_surge_alerts'
 branch_labels = None
 depends_on = None
