@@ -1,4 +1,4 @@
-"""`onequeue businesses list|show|merge|split|rematch|index|watched|watch|unwatch` (administrators): the businesses the tickets are about, one
+"""`onequeue businesses list|show|merge|split|rematch|index|disclose|watched|watch|unwatch` (administrators): the businesses the tickets are about, one
 however each channel spells it, joined or parted by hand where the registry could not tell, and the watch list."""
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ def register(sub: Commands) -> None:
     index.add_argument("--business", type=int, help="one business's components and history")
     index.add_argument("--json", action="store_true")
     index.set_defaults(func=cmd_index)
+    disclose = group.add_parser("disclose", help="public disclosure (投诉信息公示): complaints handled to their end, "
+                                "desensitised, with the businesses' index")
+    disclose.add_argument("--since", help="first day received, e.g. 2026-11-01 (default: 30 days ago)")
+    disclose.add_argument("--until", help="last day received (default: today)")
+    disclose.add_argument("--csv", action="store_true", help="CSV for Excel instead of JSON")
+    disclose.add_argument("--out", help="write to this file instead of standard output")
+    disclose.set_defaults(func=cmd_disclose)
     watched = group.add_parser("watched", help="the watch list (重点监控): who is on it, since when and why")
     watched.add_argument("--json", action="store_true")
     watched.set_defaults(func=cmd_watched)
@@ -116,6 +123,28 @@ def cmd_index(ctx, args) -> int:
               f"{r['business']}  ({r['tickets']} 宗)  {parts}")
     for h in past or []:
         print(f"  {h['day']}  {h['score']:6.2f}  {h['rank']}/{h['of']}")
+    return 0
+
+
+def cmd_disclose(ctx, args) -> int:
+    from stats.facts import cst_day
+    from stats.setup import industries_from
+    from tickets.db import utcnow
+    from watch import disclosure
+
+    try:
+        since, until = disclosure.period(args.since, args.until, cst_day(utcnow()))
+    except ValueError:
+        return fail("give days as YYYY-MM-DD")
+    with ctx.db.transaction() as s:
+        rows = disclosure.export(s, since, until, industries_from(ctx.config).name)
+    text = disclosure.to_csv(rows) if args.csv else disclosure.to_json(rows)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        print(f"{len(rows)} complaints written to {args.out}")
+    else:
+        print(text)
     return 0
 
 

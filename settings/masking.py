@@ -103,3 +103,28 @@ def mask_event(_logger, _method, event_dict: dict) -> dict:
     for key, value in list(event_dict.items()):
         event_dict[key] = _mask_value(key, value)
     return event_dict
+
+
+# A house, shop or room number in an address: 88号, 3栋, 1203室, 首层1号铺, 18-20号.
+# A landline however it stands (OTHER_PHONE_RE wants no letter before it, and a Chinese character is one).
+LANDLINE_RE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?0\d{2,3}[\s-]?\d{7,8}(?!\d)")
+HOUSE_NUMBER_RE = re.compile(r"(?:首层|地下|负)?[\dA-Za-z]+(?:[-—之][\dA-Za-z]+)*\s*(?:号楼|号铺|号|栋|幢|座|室|房|层|楼|铺|档)")
+
+
+def redact_text(text: str, names: tuple[str, ...] = ()) -> str:
+    """For what the public reads: mobile and other phone numbers, identity numbers, names (the given ones wherever
+    they stand, and those a label or a title shows) and house numbers are taken out, not masked."""
+    if not text:
+        return text or ""
+    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
+        text = text.replace(name, "某")
+    text = KEYED_NAME_RE.sub(lambda m: m.group(1) + "某", text)
+    text = KEYED_PHONE_RE.sub(lambda m: m.group(1) + "[电话]", text)
+    text = ID_RE.sub("[证件号]", text)
+    text = PHONE_RE.sub("[电话]", text)
+    text = OTHER_PHONE_RE.sub("[电话]", text)
+    text = LANDLINE_RE.sub("[电话]", text)
+    text = LABELLED_NAME_RE.sub(lambda m: m.group(1) + "某", text)
+    text = TITLED_NAME_RE.sub(lambda m: m.group(0) if m.group(2)[-1] in NOT_NAME_ENDS or "某" in m.group(0)
+                              else m.group(1) + "某", text)   # 陈先生 → 某先生; a word before it may go too
+    return HOUSE_NUMBER_RE.sub("", text)
