@@ -19,6 +19,7 @@ from tickets.duplicates import phone_key
 from tickets.models import Ticket
 from watch.index_rules import COMPONENTS, IndexFile
 from watch.models import Business, BusinessScore, BusinessTicket
+from watch.surge import hold
 
 log = structlog.get_logger("watch")
 
@@ -53,6 +54,7 @@ def compute(session: Session, rules: IndexFile, today: Optional[date] = None) ->
     """Compute every business's index as of `today` (China time) and keep it as that day's; returns the businesses
     scored."""
     today = today or cst_day(utcnow())
+    hold(session, "watch:index")
     since = today - timedelta(days=rules.days - 1)
     rows = session.execute(
         select(BusinessTicket.business_id, StatsFact.industry, StatsFact.accepted, StatsFact.accepted_on_time,

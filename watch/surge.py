@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from notify.outbound import Recipient, plan
 from stats.facts import cst_day
 from stats.models import StatsCell, StatsFact, StatsTermCell
-from tickets.db import utcnow
-from tickets.models import Ticket
+from tickets.db import is_postgres, utcnow
+from tickets.models import Counter
+from tickets.upsert import insert_or_ignore
 from watch.alert_rules import AlertsFile, Surge, duty_contacts
 from watch.models import Alert, AlertTicket, Business, BusinessTicket
 
@@ -165,6 +166,15 @@ def _tickets_behind(session: Session, dim: str, value: str, days: Sequence[date]
     return list(session.scalars(q))
 
 
+def hold(session: Session, name: str) -> None:
+    """One worker at a time runs this job: the others wait for its transaction, then find its alerts."""
+    session.execute(insert_or_ignore(session, Counter, ["name"]).values(name=name, value=0))
+    stmt = select(Counter.value).where(Counter.name == name)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()   # SQLite's BEGIN IMMEDIATE already is one at a time
+    session.scalar(stmt)
+
+
 @dataclass
 class Raised:
     alert: Alert
@@ -182,6 +192,7 @@ def scan(session: Session, rules: AlertsFile, units=None, today: Optional[date] 
     if not settings.enabled:
         return []
     today = today or cst_day(utcnow())
+    hold(session, "watch:surge")
     first = session.scalar(select(func.min(StatsCell.day)))
     if first is None:
         return []

@@ -132,3 +132,35 @@ def test_detect_finds_a_new_surge_after_the_last_and_nothing_in_steady_weeks():
         risen[d] += 2
     found = detect(risen, settings, test_from=7 * 8)
     assert found and found[0].day >= 7 * 15 and min(s.day for s in found) < 7 * 17
+
+
+def test_two_workers_scanning_at_once_raise_each_surge_once(worker, config, capsys):
+    import threading
+
+    history(worker)
+    complain(worker, [min(NOW, TODAY + timedelta(hours=23)) - timedelta(minutes=5 * i + 1) for i in range(9)])
+    worker.dispatch()
+    worker.catch_up_stats()
+    worker.watch_businesses()
+    other = Worker(load_config(config))
+    try:
+        errors = []
+        def scan(w):
+            try:
+                w.scan_surges()
+            except Exception as e:   # noqa: BLE001 — the assertion below says which
+                errors.append(e)
+        threads = [threading.Thread(target=scan, args=(w,)) for w in (worker, other)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        other.db.dispose()
+    assert errors == []
+    found = [a for a in alerts(capsys, config) if a["rule"] == "surge"]
+    assert len(surges_of(found, "商家")) == 1
+    assert len({a["summary"] for a in found}) == len(found)
+    with worker.db.transaction() as s:
+        assert len([m for m in s.scalars(select(SmsMessage).where(SmsMessage.to_phone == DUTY))
+                    if "投诉激增" in m.body]) == 1
