@@ -11,9 +11,9 @@ from typing import Callable, Optional, Sequence
 
 import structlog
 from sqlalchemy import delete, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
-from stats.facts import DistrictOf, Fact, IndustryOf, TermsOf, facts_of
+from stats.facts import DistrictOf, Fact, IndustryOf, TermsOf, facts_of, text_digest
 from stats.models import DIMENSIONS, MEASURES, StatsCell, StatsFact, StatsTermCell
 from tickets.db import Database, is_postgres, utcnow
 from tickets.models import Counter, Ticket, TicketEvent
@@ -43,6 +43,7 @@ def catch_up(db: Database, deciders: Deciders = Deciders(), batch: int = 2000,
     several workers at once: each run holds the mark's row while it works."""
     done = 0
     while not stopping():
+        cut = _cut_ahead(db, deciders, batch)
         with db.transaction() as s:
             mark = _hold_mark(s)
             rows = s.execute(select(TicketEvent.id, TicketEvent.ticket_id).where(TicketEvent.id > mark)
@@ -52,7 +53,7 @@ def catch_up(db: Database, deciders: Deciders = Deciders(), batch: int = 2000,
                 since = utcnow() - LOOK_BACK
                 ids.update(s.scalars(select(TicketEvent.ticket_id).distinct().where(
                     TicketEvent.id > mark - LOOK_BACK_EVENTS, TicketEvent.id <= mark, TicketEvent.at >= since)))
-            refresh(s, sorted(ids), deciders)
+            refresh(s, sorted(ids), deciders, cut)
             if rows:
                 _set_mark(s, rows[-1].id)
             done += len(ids)
@@ -63,14 +64,38 @@ def catch_up(db: Database, deciders: Deciders = Deciders(), batch: int = 2000,
     return done
 
 
-def refresh(session: Session, ticket_ids: Sequence[int], deciders: Deciders = Deciders()) -> None:
-    """Recompute these tickets' facts and move their counts from the cells they were in to the cells they are in."""
+def _cut_ahead(db: Database, deciders: Deciders, batch: int) -> dict[int, tuple[str, list]]:
+    """The hot words of the tickets the next round takes in whose text is new to the rollup, cut before the round
+    holds the mark (ticket id → text digest, terms): cutting is the slow part, and on SQLite the round's
+    transaction keeps dispatch and SMS from the database while it lasts."""
+    if deciders.terms_of is None:
+        return {}
+    with db.transaction() as s:
+        mark = s.scalar(select(Counter.value).where(Counter.name == MARK)) or 0
+        changed = (select(TicketEvent.ticket_id).where(TicketEvent.id > mark).order_by(TicketEvent.id)
+                   .limit(batch).scalar_subquery())
+        tickets = list(s.scalars(select(Ticket).options(lazyload(Ticket.events)).where(Ticket.id.in_(changed))))
+        known = dict(s.execute(select(StatsFact.ticket_id, StatsFact.text_digest)
+                               .where(StatsFact.ticket_id.in_([t.id for t in tickets]))).all())
+    out = {}
+    for ticket in tickets:
+        digest = text_digest(ticket)
+        if ticket.status != "duplicate" and known.get(ticket.id) != digest:
+            out[ticket.id] = (digest, deciders.terms_of(ticket))
+    return out
+
+
+def refresh(session: Session, ticket_ids: Sequence[int], deciders: Deciders = Deciders(),
+            cut: Optional[dict[int, tuple[str, list]]] = None) -> None:
+    """Recompute these tickets' facts and move their counts from the cells they were in to the cells they are in;
+    `cut` holds terms already cut (ticket id → text digest, terms)."""
     for start in range(0, len(ticket_ids), 500):
         chunk = list(ticket_ids[start:start + 500])
         old = {f["ticket_id"]: f for f in session.execute(
             select(StatsFact.__table__).where(StatsFact.ticket_id.in_(chunk))).mappings()}
-        new = facts_of(session, chunk, deciders.industry_of, deciders.terms_of, deciders.district_of,
-                       {tid: (f["text_digest"], f["terms"] or []) for tid, f in old.items()})
+        known = {tid: (f["text_digest"], f["terms"] or []) for tid, f in old.items()}
+        known.update({tid: cut[tid] for tid in chunk if cut and tid in cut})
+        new = facts_of(session, chunk, deciders.industry_of, deciders.terms_of, deciders.district_of, known)
         cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
         terms: dict[tuple, int] = defaultdict(int)
         for tid in chunk:
