@@ -8,7 +8,9 @@ from typing import Any
 # A mobile number, also written in groups (138-0289-1234, 138 0289 1234) or with +86 in front.
 PHONE_RE = re.compile(r"(?<![\dA-Za-z])(\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\dA-Za-z])")
 # Any other number in international form (+8675722223333) or a landline with its area code (0757-22223333).
-OTHER_PHONE_RE = re.compile(r"(?<![\w*+])(\+\d{7,15}|0\d{2,3}-\d{7,8})(?![\w*])")
+# A Chinese character may stand right before or after it (回电0757-22223333): only Latin letters, digits and
+# the masks' own stars keep it from matching inside a longer code.
+OTHER_PHONE_RE = re.compile(r"(?<![0-9A-Za-z_*+])(\+\d{7,15}|0\d{2,3}-\d{7,8})(?![0-9A-Za-z_*])")
 # A resident identity number (18 characters, the last a digit or X; or the older 15 digits).
 ID_RE = re.compile(r"(?<![\dA-Za-z])(\d{3})(\d{12}|\d{14}[\dXx])(?=[^\dA-Za-z]|$)")
 _CJK = r"[\u4e00-\u9fff·]"
