@@ -45,6 +45,27 @@ class HotWordsFile(BaseModel):
         return problems
 
 
+_TOKENIZERS: dict[tuple[str, ...], object] = {}
+_TOKENIZERS_LOCK = threading.Lock()
+
+
+def _tokenizer_with(dictionary: tuple[str, ...]):
+    """jieba's tokenizer with the domain `dictionary` added: one per dictionary in a process, for it holds
+    about 110 MB (every worker, page and reload of the same hotwords.yaml shares it; jieba cuts thread-safely)."""
+    with _TOKENIZERS_LOCK:
+        cut = _TOKENIZERS.get(dictionary)
+        if cut is None:
+            import jieba
+            import jieba.posseg
+
+            jieba.setLogLevel(logging.WARNING)
+            words = jieba.Tokenizer()
+            for word in dictionary:
+                words.add_word(word, freq=max(words.suggest_freq(word, tune=False), 50000), tag="nz")
+            cut = _TOKENIZERS[dictionary] = jieba.posseg.POSTokenizer(words)
+        return cut
+
+
 class Segmenter:
     """Cuts a ticket's words; jieba's dictionary is read on first use (about a second), once per process."""
 
@@ -65,14 +86,7 @@ class Segmenter:
     def _tokenizer(self):
         with self._lock:
             if self._cut is None:
-                import jieba
-                import jieba.posseg
-
-                jieba.setLogLevel(logging.WARNING)
-                words = jieba.Tokenizer()
-                for word in self.spec.dictionary:
-                    words.add_word(word, freq=max(words.suggest_freq(word, tune=False), 50000), tag="nz")
-                self._cut = jieba.posseg.POSTokenizer(words)
+                self._cut = _tokenizer_with(tuple(self.spec.dictionary))
             return self._cut
 
     def words(self, text: str) -> list[str]:
