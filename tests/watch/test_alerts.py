@@ -27,20 +27,6 @@ PHONES = itertools.count(13900000001)  # each complainant a number of their own
 FLIGHT = "在悦动健身办了会员卡充值5000元，今天去发现健身房关门了，老板电话打不通，要求退款"
 
 
-@pytest.fixture
-def config(tmp_path, db, db_url, sms_provider):
-    nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
-    return write_config(tmp_path / "config.yaml", db_url, nowhere, sms_provider)
-
-
-@pytest.fixture
-def worker(config):
-    w = Worker(load_config(config))
-    w.prepare()
-    yield w
-    w.db.dispose()
-
-
 def arrive(worker, channel: str, ref: str, business: str, hours: float, text: str = FLIGHT,
            phone: str | None = None) -> None:
     """A complaint arrives on a channel, and the worker's jobs run as they come round: dispatch, the business

@@ -32,14 +32,6 @@ def config(tmp_path, db, db_url):
     return write_config(tmp_path / "config.yaml", db_url, nowhere, nowhere, extra=WALK_IN)
 
 
-@pytest.fixture
-def worker(config):
-    w = Worker(load_config(config))
-    w.prepare()
-    yield w
-    w.db.dispose()
-
-
 def complaint(ref: str, business: str, hours_ago: float = 1, code: str | None = None,
               address: str = "大良街道华盖路88号", text: str = "办了年卡，会所不给退费") -> IncomingTicket:
     at = datetime.now(CST) - timedelta(hours=hours_ago)

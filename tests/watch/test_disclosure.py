@@ -9,16 +9,12 @@ import io
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from cli.main import main as onequeue
-from settings.config_schema import load_config
-from simulators.testing import write_config
 from tickets import IncomingTicket, Ticket, handling, store
-from worker import Worker
 
 CST = timezone(timedelta(hours=8))
 # (ref, business, name, phone, text, result)
@@ -36,20 +32,6 @@ CASES = [
 PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)|0\d{2,3}-\d{7,8}")
 ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])|(?<!\d)\d{15}(?!\d)")
 HOUSE = re.compile(r"\d+\s*(?:号|栋|室|层)")
-
-
-@pytest.fixture
-def config(tmp_path, db, db_url, sms_provider):
-    nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
-    return write_config(tmp_path / "config.yaml", db_url, nowhere, sms_provider)
-
-
-@pytest.fixture
-def worker(config):
-    w = Worker(load_config(config))
-    w.prepare()
-    yield w
-    w.db.dispose()
 
 
 def test_the_disclosure_export_holds_no_phone_id_number_name_or_house_number(worker, config, tmp_path, capsys):

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from cli.main import main as onequeue
-from settings.config_schema import load_config
-from simulators.testing import write_config
 from tickets import IncomingTicket, Ticket, followup, handling, store
 from watch.index_rules import load_index_rules
-from worker import Worker
 
 CST = timezone(timedelta(hours=8))
 TEXTS = {"A1": "在餐厅吃饭，饭菜里有异物，要求退款", "A2": "餐厅结账时多收了服务费，不肯退还",
@@ -26,20 +22,6 @@ TEXTS = {"A1": "在餐厅吃饭，饭菜里有异物，要求退款", "A2": "餐
 STORY = [("A1", "顺德区禾香餐厅", "13800000001"), ("A2", "顺德区禾香餐厅", "13800000002"),
          ("A3", "禾香餐厅", "13800000001"), ("B1", "顺德区福满楼酒家", "13800000003"),
          ("B2", "福满楼酒家", "13800000004")]
-
-
-@pytest.fixture
-def config(tmp_path, db, db_url, sms_provider):
-    nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
-    return write_config(tmp_path / "config.yaml", db_url, nowhere, sms_provider)
-
-
-@pytest.fixture
-def worker(config):
-    w = Worker(load_config(config))
-    w.prepare()
-    yield w
-    w.db.dispose()
 
 
 def ticket(s, ref: str) -> Ticket:

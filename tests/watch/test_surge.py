@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +14,6 @@ from sqlalchemy import select
 from cli.main import main as onequeue
 from notify.models import SmsMessage
 from settings.config_schema import load_config
-from simulators.testing import write_config
 from tickets import IncomingTicket, store
 from watch.alert_rules import load_alert_rules
 from watch.surge import detect
@@ -28,20 +26,6 @@ TODAY = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
 WEEKLY = (1, 2, 1, 0, 2, 1, 1)   # the shop's complaints on each weekday of an ordinary week
 PHONES = itertools.count(13700000001)
 refs = itertools.count(1)
-
-
-@pytest.fixture
-def config(tmp_path, db, db_url, sms_provider):
-    nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
-    return write_config(tmp_path / "config.yaml", db_url, nowhere, sms_provider)
-
-
-@pytest.fixture
-def worker(config):
-    w = Worker(load_config(config))
-    w.prepare()
-    yield w
-    w.db.dispose()
 
 
 def complain(worker, moments, business="顺德区好味道餐饮店", text="饭菜不新鲜，吃后腹泻") -> None:

@@ -13,10 +13,8 @@ from sqlalchemy import select
 
 from cli.main import main as onequeue
 from settings import ConfigError
-from settings.config_schema import load_config
 from simulators.testing import ROOT, write_config
 from tickets import IncomingTicket, Ticket, store
-from worker import Worker
 
 CST = timezone(timedelta(hours=8))
 PHONES = itertools.count(13700000001)
@@ -35,14 +33,6 @@ def config(tmp_path, db, db_url, sms_provider):
     rules.write_text(WATCHED_RULE + default.split("rules:\n", 1)[1], encoding="utf-8")
     nowhere = SimpleNamespace(base_url="http://127.0.0.1:9")
     return write_config(tmp_path / "config.yaml", db_url, nowhere, sms_provider, rules_file=rules)
-
-
-@pytest.fixture
-def worker(config):
-    w = Worker(load_config(config))
-    w.prepare()
-    yield w
-    w.db.dispose()
 
 
 def arrive(worker, ref: str, business: str, text: str = "买的电饭煲用了三天就坏了，商家不给换", hours_ago: float = 1) -> Ticket:
