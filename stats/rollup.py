@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, lazyload
 
 from stats.facts import DistrictOf, Fact, IndustryOf, TermsOf, facts_of, text_digest
 from stats.models import DIMENSIONS, MEASURES, StatsCell, StatsFact, StatsTermCell
-from tickets.db import Database, is_postgres, utcnow
+from tickets.db import Database, utcnow
+from tickets.marks import hold_mark, set_mark
 from tickets.models import Counter, Ticket, TicketEvent
-from tickets.upsert import dialect_insert, insert_or_ignore
+from tickets.upsert import dialect_insert
 
 log = structlog.get_logger("stats")
 
@@ -45,7 +46,7 @@ def catch_up(db: Database, deciders: Deciders = Deciders(), batch: int = 2000,
     while not stopping():
         cut = _cut_ahead(db, deciders, batch)
         with db.transaction() as s:
-            mark = _hold_mark(s)
+            mark = hold_mark(s, MARK)
             rows = s.execute(select(TicketEvent.id, TicketEvent.ticket_id).where(TicketEvent.id > mark)
                              .order_by(TicketEvent.id).limit(batch)).all()
             ids = {r.ticket_id for r in rows}
@@ -55,7 +56,7 @@ def catch_up(db: Database, deciders: Deciders = Deciders(), batch: int = 2000,
                     TicketEvent.id > mark - LOOK_BACK_EVENTS, TicketEvent.id <= mark, TicketEvent.at >= since)))
             refresh(s, sorted(ids), deciders, cut)
             if rows:
-                _set_mark(s, rows[-1].id)
+                set_mark(s, MARK, rows[-1].id)
             done += len(ids)
         if len(rows) < batch:
             break
@@ -114,7 +115,7 @@ def refresh(session: Session, ticket_ids: Sequence[int], deciders: Deciders = De
 def rebuild(db: Database, deciders: Deciders = Deciders(), batch: int = 2000) -> int:
     """Make the rollup again from every ticket, in one transaction; returns the tickets counted."""
     with db.transaction() as s:
-        _hold_mark(s)
+        hold_mark(s, MARK)
         top = s.scalar(select(func.max(TicketEvent.id))) or 0
         for table in (StatsTermCell, StatsCell, StatsFact):
             s.execute(delete(table))
@@ -126,22 +127,11 @@ def rebuild(db: Database, deciders: Deciders = Deciders(), batch: int = 2000) ->
             refresh(s, ids, deciders)
             s.expunge_all()  # a million tickets are not kept in the session
             last, counted = ids[-1], counted + len(ids)
-        _set_mark(s, top)
+        set_mark(s, MARK, top)
     log.info("stats_rebuilt", tickets=counted)
     return counted
 
 
-def _hold_mark(session: Session) -> int:
-    session.execute(insert_or_ignore(session, Counter, ["name"]).values(name=MARK, value=0))
-    stmt = select(Counter.value).where(Counter.name == MARK)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()  # one catch-up at a time; SQLite's BEGIN IMMEDIATE already is
-    return session.scalar(stmt)
-
-
-def _set_mark(session: Session, event_id: int) -> None:
-    session.get(Counter, MARK).value = event_id
-    session.flush()
 
 
 def _stored(row) -> Fact:

@@ -12,9 +12,9 @@ import structlog
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from tickets.db import Database, is_postgres, utcnow
-from tickets.models import Counter, Ticket, TicketEvent
-from tickets.upsert import insert_or_ignore
+from tickets.db import Database, utcnow
+from tickets.marks import hold_mark, set_mark
+from tickets.models import Ticket, TicketEvent
 from watch.aliases import Aliases
 from watch.credit_code import clean_code, credit_code_problem
 from watch.models import Business, BusinessEvent, BusinessTicket
@@ -52,7 +52,7 @@ def catch_up(db: Database, aliases: Aliases = Aliases(), hooks: Sequence[OnLinke
     first = look_back
     while not stopping():
         with db.transaction() as s:
-            mark = _hold_mark(s)
+            mark = hold_mark(s, MARK)
             rows = s.execute(select(TicketEvent.id, TicketEvent.ticket_id).where(TicketEvent.id > mark)
                              .order_by(TicketEvent.id).limit(batch)).all()
             ids = {r.ticket_id for r in rows}
@@ -68,7 +68,7 @@ def catch_up(db: Database, aliases: Aliases = Aliases(), hooks: Sequence[OnLinke
                 for hook in hooks:
                     hook(s, linked, touched)
             if rows:
-                _set_mark(s, rows[-1].id)
+                set_mark(s, MARK, rows[-1].id)
             placed += len(linked)
         if len(rows) < batch:
             break
@@ -307,14 +307,3 @@ def business_of(session: Session, ticket_id: int) -> Optional[Business]:
     return session.get(Business, link.business_id) if link is not None else None
 
 
-def _hold_mark(session: Session) -> int:
-    session.execute(insert_or_ignore(session, Counter, ["name"]).values(name=MARK, value=0))
-    stmt = select(Counter.value).where(Counter.name == MARK)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()  # one catch-up at a time; SQLite's BEGIN IMMEDIATE already is
-    return session.scalar(stmt)
-
-
-def _set_mark(session: Session, event_id: int) -> None:
-    session.get(Counter, MARK).value = event_id
-    session.flush()
