@@ -45,10 +45,16 @@ def ticket(site, number: str) -> Ticket:
 
 
 def a_dispatch(site, sms_provider) -> tuple[dict, str, Ticket]:
-    """A dispatch SMS as the contact's phone got it, its link, and its ticket."""
-    msg = dispatch_texts(sms_provider)[0]
-    number = re.search(r"SD\d{4}-\d{5}", msg["body"]).group(0)
-    return msg, LINK.search(msg["body"]).group(0), ticket(site, number)
+    """A dispatch SMS as the contact's phone got it, its link, and its ticket: the first ticket by number that
+    names its complainant (messages reach the provider several at a time, so not the first message sent)."""
+    def number_of(msg: dict) -> str:
+        return re.search(r"SD\d{4}-\d{5}", msg["body"]).group(0)
+
+    for msg in sorted(dispatch_texts(sms_provider), key=lambda m: (number_of(m), m["to"])):
+        t = ticket(site, number_of(msg))
+        if t.complainant_name and t.complainant_phone:
+            return msg, LINK.search(msg["body"]).group(0), t
+    raise AssertionError("no dispatched ticket names its complainant")
 
 
 def signed_in(link: str, phone: str) -> requests.Session:

@@ -22,12 +22,16 @@ SHOTS = Path("var/screenshots")
 
 @pytest.fixture
 def dispatched(site, hotline, sms_provider):
-    """Orders of the 12345 stand-in dispatched by the real worker; the first dispatch SMS as the phone got it."""
+    """Orders of the 12345 stand-in dispatched by the real worker; a dispatch SMS as the phone got it."""
     hotline.add_orders(6)
     site.worker.run_once()
-    msg = next(m for m in sms_provider.messages if "新派单" in m["body"])
-    number = re.search(r"SD\d{4}-\d{5}", msg["body"]).group(0)
-    return msg, LINK.search(msg["body"]).group(0), number
+    # Messages reach the provider several at a time: the first ticket by number that names its complainant.
+    def number_of(msg: dict) -> str:
+        return re.search(r"SD\d{4}-\d{5}", msg["body"]).group(0)
+
+    texts = sorted((m for m in sms_provider.messages if "新派单" in m["body"]), key=lambda m: (number_of(m), m["to"]))
+    msg = next(m for m in texts if ticket(site, number_of(m)).complainant_phone)
+    return msg, LINK.search(msg["body"]).group(0), number_of(msg)
 
 
 def ticket(site, number: str) -> Ticket:
