@@ -3,22 +3,16 @@ under a running worker is refused with its file and why, shown by `onequeue heal
 tickets keep being dispatched."""
 from __future__ import annotations
 
-import io
-import json
-import logging
 import os
 import shutil
 
 import pytest
-import structlog
-from sqlalchemy import select
 
 import worker as worker_module
-from cli.main import main as cli
 from settings.config_schema import load_config
-from settings.logging_setup import configure_logging
 from simulators.testing import ROOT, stops_within, wait_for, write_config
-from tickets import Database, Ticket
+
+from .conftest import decided, rules_health
 
 HOTLINE_FIRST = """rules:
   - id: hotline-first
@@ -49,30 +43,7 @@ HOSTILE = {"aliases": (alias_bomb, "aliases expand the document"),
            "not_utf8": (in_gbk, "the file is not UTF-8")}
 
 
-def _decided(db: Database, count: int):
-    with db.transaction() as s:
-        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
-    if len(tickets) >= count and all(t.status != "new" for t in tickets):
-        return tickets
-    return None
 
-
-def _health(config: str, capsys) -> dict:
-    capsys.readouterr()
-    assert cli(["--config", config, "health", "--json"]) == 0
-    return json.loads(capsys.readouterr().out)["rules"]
-
-
-@pytest.fixture
-def worker_logs():
-    """The worker's JSON log lines kept off stdout, where `health --json` answers; put back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    configure_logging("warning", stream=stream)
-    yield stream
-    root.handlers[:], root.level = handlers, level
-    structlog.reset_defaults()
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -88,19 +59,19 @@ def test_a_hostile_rules_file_is_refused_and_the_running_rules_keep_dispatching(
     w = worker_module.Worker(load_config(config))
     w.start()
     try:
-        wait_for(lambda: _decided(db, 1), "the first ticket", seconds=20)
+        wait_for(lambda: decided(db, 1), "the first ticket", seconds=20)
         # when rules.yaml is replaced by a hostile file
         make, reason = HOSTILE[hostile]
         tmp = rules.with_name("rules.yaml.tmp")
         tmp.write_bytes(make(text))
         os.replace(tmp, rules)
         # then health shows it refused, naming the file and why
-        health = wait_for(lambda: (h := _health(config, capsys))["state"] == "refused" and h, "the refusal",
+        health = wait_for(lambda: (h := rules_health(config, capsys))["state"] == "refused" and h, "the refusal",
                           seconds=20)
         assert str(rules) in health["last_error"] and reason in health["last_error"]
         # and the running rules stay: the next ticket still goes to the command centre
         hotline.add_orders(1)
-        second = wait_for(lambda: _decided(db, 2), "the second ticket", seconds=20)[1]
+        second = wait_for(lambda: decided(db, 2), "the second ticket", seconds=20)[1]
         assert (second.status, second.assigned_unit) == ("dispatched", "sd-amr-command")
     finally:
         assert stops_within(w, 15)

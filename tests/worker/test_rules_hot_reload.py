@@ -2,23 +2,19 @@
 nothing, is logged, and shows in `onequeue health`."""
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
 import shutil
 
 import pytest
-import structlog
-from sqlalchemy import select
 
 import worker as worker_module
-from cli.main import main as cli
 from dispatch.models import RulesStatus
 from settings.config_schema import load_config
-from settings.logging_setup import configure_logging
 from simulators.testing import ROOT, stops_within, wait_for, write_config
-from tickets import Database, Ticket
+from tickets import Database
+
+from .conftest import decided, rules_health
 
 HOTLINE_FIRST = """rules:
   - id: hotline-first
@@ -35,14 +31,6 @@ def _replace(path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _decided(db: Database, count: int):
-    """The tickets in order, once `count` of them have been decided (dispatched or sent to triage)."""
-    with db.transaction() as s:
-        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
-    if len(tickets) >= count and all(t.status != "new" for t in tickets):
-        return tickets
-    return None
-
 
 def _running_rules(db: Database) -> int | None:
     """How many rules the worker says it runs (what `onequeue health` reads)."""
@@ -51,22 +39,6 @@ def _running_rules(db: Database) -> int | None:
         return status.rule_count if status else None
 
 
-def _health(config: str, capsys) -> dict:
-    capsys.readouterr()
-    assert cli(["--config", config, "health", "--json"]) == 0
-    return json.loads(capsys.readouterr().out)["rules"]
-
-
-@pytest.fixture
-def worker_logs():
-    """The worker's JSON log lines, kept here as `onequeue run` would write them; logging is put back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    configure_logging("warning", stream=stream)
-    yield stream
-    root.handlers[:], root.level = handlers, level
-    structlog.reset_defaults()
 
 
 def _start(config: str):
@@ -88,14 +60,14 @@ def test_a_rules_edit_under_a_running_worker(tmp_path, db, db_url, hotline, sms_
     hotline.add_orders(1)
     stop = _start(config)
     try:
-        first = wait_for(lambda: _decided(db, 1), "the first ticket", seconds=20)[0]
+        first = wait_for(lambda: decided(db, 1), "the first ticket", seconds=20)[0]
         assert first.assigned_unit != "sd-amr-command"     # no default rule sends a ticket there
 
         # when a rule is added in front of the others, the next ticket follows it
         _replace(rules, rules.read_text(encoding="utf-8").replace("rules:\n", HOTLINE_FIRST, 1))
         wait_for(lambda: _running_rules(db) == 8, "the worker to reload", seconds=20)
         hotline.add_orders(1)
-        second = wait_for(lambda: _decided(db, 2), "the second ticket", seconds=20)[1]
+        second = wait_for(lambda: decided(db, 2), "the second ticket", seconds=20)[1]
         assert (second.status, second.assigned_unit) == ("dispatched", "sd-amr-command")
         assert second.events[-1].detail["rule"] == "hotline-first"
 
@@ -104,14 +76,14 @@ def test_a_rules_edit_under_a_running_worker(tmp_path, db, db_url, hotline, sms_
         wait_for(lambda: "rules_reload_refused" in worker_logs.getvalue(), "the refusal", seconds=20)
         refused = [json.loads(line) for line in worker_logs.getvalue().splitlines() if "rules_reload_refused" in line]
         assert len(refused) == 1 and "rules[0].assign" in refused[0]["problems"]
-        health = wait_for(lambda: (h := _health(config, capsys))["state"] == "refused" and h, "health to show it",
+        health = wait_for(lambda: (h := rules_health(config, capsys))["state"] == "refused" and h, "health to show it",
                           seconds=20)
         line = next(n for n, text in enumerate(rules.read_text(encoding="utf-8").splitlines(), 1) if "comand" in text)
         assert f"{rules}:{line}: rules[0].assign" in health["last_error"] and "unknown unit" in health["last_error"]
         assert health["rule_count"] == 8
         # and the rules it runs stay: the next ticket still follows the rule added before
         hotline.add_orders(1)
-        third = wait_for(lambda: _decided(db, 3), "the third ticket", seconds=20)[2]
+        third = wait_for(lambda: decided(db, 3), "the third ticket", seconds=20)[2]
         assert (third.assigned_unit, third.events[-1].detail["rule"]) == ("sd-amr-command", "hotline-first")
     finally:
         stop()
