@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 
-import pytest
 
 import worker as worker_module
 from dispatch.models import RulesStatus
