@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 
-
 import worker as worker_module
 from dispatch.models import RulesStatus
 from settings.config_schema import load_config
